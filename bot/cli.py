@@ -1,0 +1,149 @@
+"""The `lotse` command line: thin wrappers that call into the rest and print one line
+per problem, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.engine import Event, Reply
+from bot.knowledge import KnowledgeBase, KnowledgeError, Problem, check_knowledge, load_knowledge
+from bot.knowledge.loader import json_schemas
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _print_problems(problems: list[Problem], *, excerpts: bool) -> None:
+    for problem in problems:
+        click.echo(str(problem), err=True)
+        if excerpts and (excerpt := problem.excerpt()):
+            click.echo(excerpt, err=True)
+
+
+def _knowledge(directory: Path) -> KnowledgeBase:
+    try:
+        return load_knowledge(directory)
+    except KnowledgeError as exc:
+        _print_problems(exc.problems, excerpts=False)
+        raise click.ClickException(
+            f"the knowledge in {directory} has problems; run: lotse knowledge check {directory}"
+        ) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="lotse")
+def cli() -> None:
+    """Lotse: advisory chat bot of the Kommunales Integrationszentrum."""
+
+
+@cli.command()
+@click.option("--lang", default=None, help="Language of the family, e.g. de or ar.")
+@click.option("--db", "db_path", type=click.Path(path_type=Path), help="SQLite file.")
+@click.option(
+    "--knowledge", "knowledge_dir", type=click.Path(path_type=Path), help="Knowledge folder."
+)
+@click.option("--user", default="local", show_default=True, help="Who is chatting (an id).")
+@click.option("--jsonl", is_flag=True, help="Machine interface: JSON events in, JSON out.")
+def chat(
+    lang: str | None,
+    db_path: Path | None,
+    knowledge_dir: Path | None,
+    user: str,
+    jsonl: bool,
+) -> None:
+    """Talk to Lotse in the terminal as a family would."""
+    from bot.channels import console
+    from bot.services.conversation import Conversations
+    from bot.store import open_db
+
+    settings = _settings()
+    kb = _knowledge(knowledge_dir or settings.knowledge)
+    db = open_db(db_path or settings.db)
+    conversations = Conversations(db, lambda: kb)
+
+    def handler(event: Event) -> list[Reply]:
+        return conversations.handle(console.CHANNEL, user, event)
+
+    try:
+        if jsonl:
+            console.jsonl(handler, sys.stdin, sys.stdout, lang)
+        else:
+            console.interactive(handler, sys.stdin, sys.stdout, lang)
+    except KeyboardInterrupt:
+        click.echo("")
+    finally:
+        db.close()
+
+
+@cli.command()
+def run() -> None:
+    """Start the Telegram bot (needs TELEGRAM_BOT_TOKEN)."""
+    raise click.ClickException(
+        "the Telegram channel is not built yet; use `lotse chat` for a conversation"
+    )
+
+
+@cli.group()
+def knowledge() -> None:
+    """Check and describe the knowledge folder."""
+
+
+@knowledge.command("check")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.option("--quiet", is_flag=True, help="Only file:line:column lines, no source excerpts.")
+def knowledge_check(directory: Path | None, quiet: bool) -> None:
+    """Report every problem as file:line:column: message; exit 1 if there are errors."""
+    directory = directory or _settings().knowledge
+    kb, problems = check_knowledge(directory)
+    _print_problems(problems, excerpts=not quiet)
+    if kb is None:
+        errors = sum(1 for problem in problems if problem.severity == "error")
+        raise click.ClickException(f"{errors} error(s) in {directory}")
+    click.echo(
+        f"{directory}: {len(kb.flows)} flows, {len(kb.nodes)} nodes, "
+        f"{len(kb.warnings)} warning(s), no errors"
+    )
+
+
+@knowledge.command("schema")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+def knowledge_schema(directory: Path | None) -> None:
+    """Write JSON Schemas for editors to DIRECTORY/schema/ (flow and organisation)."""
+    target = (directory or _settings().knowledge) / "schema"
+    target.mkdir(parents=True, exist_ok=True)
+    for name, schema in json_schemas().items():
+        path = target / f"{name}.schema.json"
+        path.write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        click.echo(str(path))
+
+
+@cli.group()
+def db() -> None:
+    """The SQLite database."""
+
+
+@db.command("migrate")
+@click.option("--db", "db_path", type=click.Path(path_type=Path), help="SQLite file.")
+def db_migrate(db_path: Path | None) -> None:
+    """Create the database file if needed and apply every pending migration."""
+    from bot.store import open_db
+    from bot.store.migrations import migrations
+
+    path = db_path or _settings().db
+    database = open_db(path)
+    applied = [migration.name for migration in migrations.applied(database)]
+    database.close()
+    click.echo(f"{path}: {len(applied)} migration(s) applied, latest {applied[-1]}")
+
+
+def main() -> None:
+    cli(prog_name="lotse")

@@ -1,0 +1,18 @@
+"""The dialogue engine: pure functions over the knowledge, no I/O, no Telegram."""
+
+from bot.engine.dialogue import Outcome, handle
+from bot.engine.events import Button, ButtonPress, Command, Event, Reply, Start, TextInput
+from bot.engine.state import State
+
+__all__ = [
+    "Button",
+    "ButtonPress",
+    "Command",
+    "Event",
+    "Outcome",
+    "Reply",
+    "Start",
+    "State",
+    "TextInput",
+    "handle",
+]

@@ -1,0 +1,51 @@
+"""What a channel hands the engine (events) and what it gets back (replies)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Start:
+    """The family opened the conversation (/start); `lang_hint` e.g. Telegram's language."""
+
+    lang_hint: str | None = None
+
+
+@dataclass(frozen=True)
+class ButtonPress:
+    """A button was pressed; `id` comes from the channel and is never trusted."""
+
+    id: str
+
+
+@dataclass(frozen=True)
+class TextInput:
+    text: str
+
+
+@dataclass(frozen=True)
+class Command:
+    """menu, back, help, human, language, start."""
+
+    name: str
+
+
+Event = Start | ButtonPress | TextInput | Command
+
+
+@dataclass(frozen=True)
+class Button:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to the family. `expects` names the parser of an open question
+    (e.g. "age") so a channel can tell typed answers from button numbers."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+    lang: str = "de"
+    expects: str | None = None

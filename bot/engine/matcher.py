@@ -1,0 +1,41 @@
+"""Typed text that names a visible button presses it (fuzzy, with rapidfuzz)."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+
+from rapidfuzz import fuzz, process
+
+from bot.engine.events import Button
+
+MIN_SCORE = 85.0  # below this a typed text is not taken as a button
+MIN_MARGIN = 8.0  # the best label must beat the second by this much, else it is ambiguous
+
+
+def normalize(text: str) -> str:
+    """Case, accents and punctuation removed; letters of every script stay."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    kept = [
+        char if char.isalnum() else " " for char in decomposed if not unicodedata.combining(char)
+    ]
+    return " ".join("".join(kept).split())
+
+
+def match_button(text: str, buttons: Sequence[Button]) -> Button | None:
+    """The one button the text clearly names, or None when unsure."""
+    query = normalize(text)
+    if not query or not buttons:
+        return None
+    labels = [normalize(button.label) for button in buttons]
+    exact = [button for button, label in zip(buttons, labels, strict=True) if label == query]
+    if len(exact) == 1:
+        return exact[0]
+    if len(query) < 3:
+        return None
+    ranked = process.extract(query, labels, scorer=fuzz.WRatio, limit=2)
+    if not ranked or ranked[0][1] < MIN_SCORE:
+        return None
+    if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < MIN_MARGIN:
+        return None
+    return buttons[ranked[0][2]]

@@ -1,0 +1,174 @@
+"""Read free input for `ask` nodes: ages, numbers, yes/no and dates, in any script.
+
+Digits from any script (Arabic-Indic ١٢, Persian ۱۲, Devanagari …) count as digits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from functools import cache
+from typing import Any
+
+from babel.dates import get_month_names
+
+_NUMBER = re.compile(r"\d+")
+
+
+class ParseFailure(ValueError):
+    """The input could not be read; the message is for logs, families get the node's hint."""
+
+
+def ascii_digits(text: str) -> str:
+    """'١٢' -> '12', '۱۲' -> '12'; everything that is not a decimal digit stays."""
+    return "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char for char in text)
+
+
+def _one_number(text: str) -> int:
+    numbers = _NUMBER.findall(ascii_digits(text))
+    if len(numbers) != 1:
+        raise ParseFailure("expected exactly one number")
+    return int(numbers[0])
+
+
+def parse_number(text: str, minimum: int | None = None, maximum: int | None = None) -> int:
+    value = _one_number(text)
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise ParseFailure("number out of range")
+    return value
+
+
+def parse_age(text: str, minimum: int | None = None, maximum: int | None = None) -> int:
+    """An age in whole years ("9", "9 Jahre", "٩ سنوات")."""
+    return parse_number(
+        text, 0 if minimum is None else minimum, 120 if maximum is None else maximum
+    )
+
+
+# Yes and no in the languages Lotse serves, plus German and English everywhere.
+_YES = {
+    "ja",
+    "j",
+    "jaa",
+    "jo",
+    "yes",
+    "y",
+    "yeah",
+    "ok",
+    "okay",
+    "klar",
+    "да",
+    "так",
+    "ага",
+    "نعم",
+    "اي",
+    "ايوه",
+    "آره",
+    "بله",
+    "اره",
+    "هو",
+    "evet",
+    "e",
+    "da",
+    "tak",
+    "erê",
+    "ere",
+    "belê",
+    "bele",
+    "✅",
+    "👍",
+}
+_NO = {
+    "nein",
+    "n",
+    "nee",
+    "no",
+    "nope",
+    "нет",
+    "ні",
+    "لا",
+    "نه",
+    "خیر",
+    "hayır",
+    "hayir",
+    "nu",
+    "не",
+    "nie",
+    "na",
+    "❌",
+    "👎",
+}
+
+
+def parse_yesno(text: str) -> bool:
+    word = re.sub(r"[\s.!?,;:]+", " ", text.casefold()).strip()
+    if word in _YES:
+        return True
+    if word in _NO:
+        return False
+    raise ParseFailure("expected yes or no")
+
+
+@cache
+def _month_numbers(lang: str) -> dict[str, int]:
+    names: dict[str, int] = {}
+    for locale in {"de", "en", lang}:
+        try:
+            for width in ("wide", "abbreviated"):
+                for number, name in get_month_names(width, locale=locale).items():
+                    names[name.casefold().rstrip(".")] = int(number)
+        except (ValueError, LookupError):  # unknown locale: German and English still work
+            continue
+    return names
+
+
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{2}|\d{4})$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_WORD_DATE = re.compile(r"^(\d{1,2})\.?\s+(\w+)\.?,?\s+(\d{4})$")
+
+
+def parse_date(text: str, *, today: dt.date, lang: str = "de") -> dt.date:
+    """'20.09.2019', '20/9/19', '2019-09-20', '20. September 2019' (month names via Babel)."""
+    cleaned = ascii_digits(text).strip().rstrip(".")
+    day: int
+    month: int
+    year: int
+    if match := _ISO_DATE.match(cleaned):
+        year, month, day = (int(part) for part in match.groups())
+    elif match := _NUMERIC_DATE.match(cleaned):
+        day, month, year = (int(part) for part in match.groups())
+        if year < 100:  # two-digit years: the most recent past century that fits
+            year += 2000 if 2000 + year <= today.year else 1900
+    elif match := _WORD_DATE.match(cleaned):
+        found = _month_numbers(lang).get(match.group(2).casefold())
+        if found is None:
+            raise ParseFailure("unknown month name")
+        day, month, year = int(match.group(1)), found, int(match.group(3))
+    else:
+        raise ParseFailure("not a date")
+    try:
+        return dt.date(year, month, day)
+    except ValueError as exc:
+        raise ParseFailure("no such date") from exc
+
+
+def parse(
+    parser: str,
+    text: str,
+    *,
+    today: dt.date,
+    lang: str = "de",
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> Any:
+    """Dispatch to the parser an `ask` node names; the value is JSON-serialisable."""
+    if parser == "age":
+        return parse_age(text, minimum, maximum)
+    if parser == "number":
+        return parse_number(text, minimum, maximum)
+    if parser == "yesno":
+        return parse_yesno(text)
+    if parser == "date":
+        return parse_date(text, today=today, lang=lang).isoformat()
+    raise ParseFailure(f"unknown parser {parser!r}")

@@ -1,0 +1,163 @@
+"""Typed, immutable models of the editor-owned knowledge YAML (the schema editors see)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+ID_PATTERN = r"^[a-z][a-z0-9_]{0,47}$"  # short enough for Telegram callback data
+NodeId = Annotated[
+    str,
+    Field(
+        pattern=ID_PATTERN,
+        description="A node id or a flow id (lower case letters, digits and _).",
+    ),
+]
+SlotName = Annotated[str, Field(pattern=ID_PATTERN, description="Name of a slot to fill.")]
+Text = Annotated[str, Field(description="German source text shown to families.")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Button(_Model):
+    """A button: the label the family taps and the node or flow it leads to."""
+
+    label: Text
+    goto: NodeId
+
+
+class Source(_Model):
+    """Where a fact comes from, so editors know what to re-check."""
+
+    title: str
+    url: str | None = None
+
+    @classmethod
+    def from_any(cls, value: Any) -> Any:
+        return {"title": value} if isinstance(value, str) else value
+
+
+class MenuNode(_Model):
+    """A question with buttons; the family taps one of them."""
+
+    type: Literal["menu", "question"]
+    text: Text
+    buttons: list[Button]
+
+
+class AskNode(_Model):
+    """Free input into a named slot, read by a parser; invalid input is asked again."""
+
+    type: Literal["ask"]
+    text: Text
+    slot: SlotName
+    parser: Literal["age", "number", "yesno", "date"]
+    hint: Text | None = Field(
+        None, description="Shown when the input could not be read; a default hint otherwise."
+    )
+    min: int | None = Field(None, description="Smallest accepted number (age, number).")
+    max: int | None = Field(None, description="Largest accepted number (age, number).")
+    next: NodeId
+
+
+class Route(_Model):
+    when: str = Field(description="Condition on slots, e.g. 'age >= 6 and age <= 15'.")
+    goto: NodeId
+
+
+class RouteNode(_Model):
+    """Invisible branch: the first route whose condition holds is taken, else `otherwise`."""
+
+    type: Literal["route"]
+    routes: list[Route] = Field(min_length=1)
+    otherwise: NodeId
+
+
+class AnswerNode(_Model):
+    """Advice: one or more short messages, an optional checklist, its sources and review date."""
+
+    type: Literal["answer"]
+    text: Text | list[Text] = Field(description="One message, or a list of short messages.")
+    checklist: list[Text] = Field(default_factory=list)
+    sources: list[Source] = Field(min_length=1)
+    reviewed: dt.date = Field(description="When an editor last checked this against sources.")
+    buttons: list[Button] = Field(default_factory=list, description="Follow-up choices.")
+
+    _coerce_sources = field_validator("sources", mode="before")(
+        lambda value: (
+            [Source.from_any(item) for item in value] if isinstance(value, list) else value
+        )
+    )
+
+    @property
+    def messages(self) -> list[str]:
+        return [self.text] if isinstance(self.text, str) else list(self.text)
+
+
+class ActionNode(_Model):
+    """A step that needs a service: book an appointment, hand over, request a mediator."""
+
+    type: Literal["action"]
+    action: Literal["book", "handoff", "interpreter"]
+    text: Text | None = Field(None, description="Optional introduction shown first.")
+    buttons: list[Button] = Field(default_factory=list)
+
+
+Node = Annotated[
+    MenuNode | AskNode | RouteNode | AnswerNode | ActionNode, Field(discriminator="type")
+]
+
+
+class FlowFile(_Model):
+    """One file in knowledge/flows/: a journey with its nodes (node ids are global)."""
+
+    flow: NodeId = Field(description="The flow id; as a target it means the start node.")
+    title: Text
+    start: NodeId
+    nodes: dict[Annotated[str, Field(pattern=ID_PATTERN)], Node]
+
+
+class Contact(_Model):
+    """An office or service; texts refer to it as {contact_id.field}."""
+
+    name: str
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    hours: str | None = None
+    transport: str | None = None
+    web: str | None = None
+
+
+class Organisation(_Model):
+    """knowledge/ki.yaml: who runs this bot, where the conversation starts, contacts."""
+
+    name: str
+    root: NodeId = Field(description="The main menu node.")
+    welcome: Text
+    fallback_contact: str = Field(
+        description="Contact offered whenever a step is not available or a person is needed."
+    )
+    contacts: dict[Annotated[str, Field(pattern=ID_PATTERN)], Contact]
+
+
+def node_texts(node: MenuNode | AskNode | RouteNode | AnswerNode | ActionNode) -> dict[str, str]:
+    """Every family-facing text of a node by field path, e.g. {'text': …, 'buttons.0': …}."""
+    texts: dict[str, str] = {}
+    if isinstance(node, AnswerNode):
+        for index, message in enumerate(node.messages):
+            texts["text" if isinstance(node.text, str) else f"text.{index}"] = message
+        for index, item in enumerate(node.checklist):
+            texts[f"checklist.{index}"] = item
+    elif isinstance(node, MenuNode | AskNode) or (isinstance(node, ActionNode) and node.text):
+        texts["text"] = node.text or ""
+    if isinstance(node, AskNode) and node.hint:
+        texts["hint"] = node.hint
+    if isinstance(node, MenuNode | AnswerNode | ActionNode):
+        for index, button in enumerate(node.buttons):
+            texts[f"buttons.{index}"] = button.label
+    return texts

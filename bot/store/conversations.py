@@ -1,0 +1,38 @@
+"""Small repository functions for families and their conversation state."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlite_utils import Database
+
+from bot.engine.state import State
+
+
+def family_id(db: Database, channel: str, external_id: str, now: dt.datetime) -> int:
+    """The family's id, created on first contact; `last_seen_at` is refreshed."""
+    stamp = now.isoformat(timespec="seconds")
+    db.execute(
+        "INSERT INTO families (channel, external_id, created_at, last_seen_at)"
+        " VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (channel, external_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+        [channel, external_id, stamp, stamp],
+    )
+    row = db.execute(
+        "SELECT id FROM families WHERE channel = ? AND external_id = ?", [channel, external_id]
+    ).fetchone()
+    return int(row[0])
+
+
+def load_state(db: Database, family: int) -> State:
+    row = db.execute("SELECT state FROM conversations WHERE family_id = ?", [family]).fetchone()
+    return State.from_json(row[0] if row else None)
+
+
+def save_state(db: Database, family: int, state: State, now: dt.datetime) -> None:
+    db.execute(
+        "INSERT INTO conversations (family_id, state, updated_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (family_id) DO UPDATE SET state = excluded.state,"
+        " updated_at = excluded.updated_at",
+        [family, state.to_json(), now.isoformat(timespec="seconds")],
+    )

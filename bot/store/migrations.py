@@ -1,0 +1,33 @@
+"""Schema changes, in order. Each runs once, in its own transaction (sqlite-utils)."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.db import Table
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("lotse")
+
+
+def _table(db: Database, name: str) -> Table:
+    table = db[name]
+    assert isinstance(table, Table)
+    return table
+
+
+@migrations()
+def m001_families_and_conversations(db: Database) -> None:
+    """A family is one chat on one channel; its conversation state is one row."""
+    families = _table(db, "families")
+    families.create(
+        {"id": int, "channel": str, "external_id": str, "created_at": str, "last_seen_at": str},
+        pk="id",
+        not_null={"channel", "external_id", "created_at", "last_seen_at"},
+    )
+    families.create_index(["channel", "external_id"], unique=True)
+    _table(db, "conversations").create(
+        {"family_id": int, "state": str, "updated_at": str},
+        pk="family_id",
+        not_null={"state", "updated_at"},
+        foreign_keys=[("family_id", "families", "id")],
+    )
