@@ -44,6 +44,8 @@ class _Turn:
 
     def __init__(self, kb: KnowledgeBase, state: State, today: dt.date) -> None:
         self.kb = kb
+        if state.node not in kb.nodes:  # new family, or the step vanished in a reload
+            state = replace(state, node=self.root, history=())
         self.state = state
         self.today = today
         self.replies: list[Reply] = []
@@ -59,16 +61,11 @@ class _Turn:
     def nav_buttons(self, node_id: str, node: AnyNode, own: list[Button]) -> list[Button]:
         _ = self.t.gettext
         buttons = list(own)
-        targets = {button.id for button in own}
         if self.state.history:
             buttons.append(Button(BACK, _("◀ Zurück")))
         if node_id != self.root:
             buttons.append(Button(HOME, _("🏠 Hauptmenü")))
-        offers_person = any(
-            isinstance(self.kb.nodes.get(self.kb.resolve(target)), ActionNode)
-            and getattr(self.kb.nodes[self.kb.resolve(target)], "action", "") == "handoff"
-            for target in targets
-        )
+        offers_person = any(_is_handoff(self.kb.nodes.get(self.kb.resolve(b.id))) for b in own)
         wants_person = isinstance(node, AnswerNode) or self.state.misses >= MISSES_BEFORE_PERSON
         if wants_person and not offers_person and not _is_handoff(node):
             buttons.append(Button(HUMAN, _("🙋 Mit einer Person sprechen")))
@@ -93,8 +90,8 @@ class _Turn:
 
     @property
     def current(self) -> str:
-        node = self.state.node
-        return node if node is not None and node in self.kb.nodes else self.root
+        assert self.state.node is not None  # set in __init__ and by every move
+        return self.state.node
 
     # --- moving -------------------------------------------------------------------
 
@@ -190,8 +187,10 @@ class _Turn:
             self.state = replace(self.state, history=())
             self.enter(self.root, push=False)
         elif name == "back":
-            if self.state.history:
-                *rest, previous = self.state.history
+            # Steps removed by a knowledge reload are skipped.
+            history = [node for node in self.state.history if node in self.kb.nodes]
+            if history:
+                *rest, previous = history
                 self.state = replace(self.state, node=previous, history=tuple(rest), misses=0)
                 self.show()
             else:
@@ -275,7 +274,7 @@ class _Turn:
         self.show(repeat=True)
 
 
-def _is_handoff(node: AnyNode) -> bool:
+def _is_handoff(node: AnyNode | None) -> bool:
     return isinstance(node, ActionNode) and node.action == "handoff"
 
 

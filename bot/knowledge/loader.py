@@ -48,6 +48,9 @@ class KnowledgeBase:
     conditions: Mapping[tuple[str, int], Expr]
     warnings: tuple[Problem, ...] = field(default=())
 
+    def __repr__(self) -> str:
+        return f"KnowledgeBase({str(self.directory)!r}, {len(self.nodes)} nodes)"
+
     def resolve(self, target: str) -> str:
         """A target names a node or a flow; a flow means its start node."""
         flow = self.flows.get(target)
@@ -151,7 +154,7 @@ class _Checker:
         if self.organisation is not None and org_file is not None:
             self.check_organisation(org_file, self.organisation)
         self.check_nodes()
-        if self.organisation is not None and self.nodes:
+        if self.organisation is not None and self.nodes and self.complete:
             self.problems += _check_graph(
                 self.organisation.root, self.flows, self.nodes, self.node_home
             )
@@ -223,6 +226,12 @@ class _Checker:
                 )
 
     @property
+    def complete(self) -> bool:
+        """False when a flow file is not even YAML: its ids are unknown, so reports of
+        unknown targets and unreachable nodes would only be noise until it is fixed."""
+        return all(file.loaded.data is not None for file in self.flow_files)
+
+    @property
     def known_targets(self) -> set[str]:
         return set(self.node_home) | set(self.flow_home)
 
@@ -242,7 +251,7 @@ class _Checker:
                 )
 
     def check_organisation(self, file: _File, organisation: Organisation) -> None:
-        if organisation.root not in self.known_targets:
+        if self.complete and organisation.root not in self.known_targets:
             self.problems.append(file.problem(("root",), f"unknown target '{organisation.root}'"))
         if organisation.fallback_contact not in organisation.contacts:
             self.problems.append(
@@ -272,7 +281,7 @@ class _Checker:
         seen: set[str] = set()
         for field_path, target in _edges(node):
             path = (*base, *field_path)
-            if target not in self.known_targets:
+            if self.complete and target not in self.known_targets:
                 self.problems.append(file.problem(path, f"unknown target '{target}'"))
             if field_path[0] == "buttons":
                 if target in seen:

@@ -1,0 +1,76 @@
+"""The SQLite store: migrations, WAL, one transaction per event."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.engine import ButtonPress, Start, TextInput
+from bot.knowledge import KnowledgeBase
+from bot.services.conversation import BERLIN, Conversations
+from bot.store import open_db, transaction
+from bot.store.conversations import family_id, load_state
+from bot.store.migrations import migrations
+
+NOW = dt.datetime(2026, 11, 22, 10, 0, tzinfo=BERLIN)
+
+
+def schema(path: Path) -> list[tuple[str, str]]:
+    db = open_db(path)
+    rows = db.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
+    db.close()
+    return [(name, sql or "") for name, sql in rows]
+
+
+def test_migrations_applied_twice_change_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "lotse.db"
+    first = schema(path)
+    db = open_db(path)
+    applied = [(m.name, m.applied_at) for m in migrations.applied(db)]
+    migrations.apply(db)  # a third time, explicitly
+    assert [(m.name, m.applied_at) for m in migrations.applied(db)] == applied
+    db.close()
+    assert schema(path) == first
+    assert {"families", "conversations", "_sqlite_migrations"} <= {name for name, _ in first}
+
+
+def test_wal_and_foreign_keys(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "lotse.db")
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_a_failed_event_writes_nothing(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "lotse.db")
+    with pytest.raises(RuntimeError), transaction(db):
+        family_id(db, "console", "someone", NOW)
+        raise RuntimeError("the engine failed half way")
+    assert db.execute("SELECT count(*) FROM families").fetchone()[0] == 0
+
+
+def test_conversation_survives_a_restart(tmp_path: Path, kb: KnowledgeBase) -> None:
+    path = tmp_path / "lotse.db"
+    first = Conversations(open_db(path), lambda: kb, clock=lambda: NOW)
+    first.handle("console", "family-1", Start())
+    first.handle("console", "family-1", ButtonPress("seiteneinstieg"))
+    first.db.close()
+
+    second = Conversations(open_db(path), lambda: kb, clock=lambda: NOW)
+    replies = second.handle("console", "family-1", TextInput("11"))
+    assert "Schulpflicht" in replies[0].text
+    family = family_id(second.db, "console", "family-1", NOW)
+    state = load_state(second.db, family)
+    assert state.node == "se_school" and state.slots["child_age"] == 11
+    # Another family is independent.
+    other = second.handle("console", "family-2", TextInput("11"))
+    assert "nicht verstanden" in other[0].text
+
+
+def test_only_what_is_needed_is_stored(tmp_path: Path, kb: KnowledgeBase) -> None:
+    conversations = Conversations(open_db(tmp_path / "lotse.db"), lambda: kb, clock=lambda: NOW)
+    conversations.handle("console", "family-1", Start())
+    conversations.handle("console", "family-1", TextInput("my name is Amira, +49 170 1234567"))
+    dump = "\n".join(conversations.db.iterdump())
+    assert "Amira" not in dump and "1234567" not in dump  # typed text is not kept
