@@ -114,6 +114,39 @@ def knowledge_check(directory: Path | None, quiet: bool) -> None:
     )
 
 
+@knowledge.command("test")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+def knowledge_test(directory: Path | None) -> None:
+    """Replay the transcript tests in DIRECTORY/tests/*.yaml through the engine."""
+    import datetime as dt
+
+    from bot.engine.transcripts import run_transcripts
+
+    directory = directory or _settings().knowledge
+    kb = _knowledge(directory)
+    results, problems = run_transcripts(kb, directory, dt.date.today())
+    _print_problems(problems, excerpts=True)
+    failed = [result for result in results if result.failure is not None]
+    for result in failed:
+        click.echo(str(result), err=True)
+    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if failed or problems:
+        raise click.ClickException("transcript tests failed")
+
+
+@knowledge.command("graph")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.option("--flow", default=None, help="Only the nodes of this flow.")
+def knowledge_graph(directory: Path | None, flow: str | None) -> None:
+    """Print the decision tree as a Mermaid flowchart (paste into any Mermaid viewer)."""
+    from bot.knowledge.graph import mermaid
+
+    kb = _knowledge(directory or _settings().knowledge)
+    if flow is not None and flow not in kb.flows:
+        raise click.ClickException(f"no flow '{flow}'; flows: {', '.join(sorted(kb.flows))}")
+    click.echo(mermaid(kb, flow), nl=False)
+
+
 @knowledge.command("schema")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 def knowledge_schema(directory: Path | None) -> None:

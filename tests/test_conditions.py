@@ -61,3 +61,19 @@ def test_parse_errors_carry_offsets(source: str, offset: int, fragment: str) -> 
 def test_slot_names() -> None:
     expr = parse_condition("age >= 6 and (status == 'eu' or not has_docs)")
     assert slot_names(expr) == {"age", "status", "has_docs"}
+
+
+@pytest.mark.parametrize(
+    ("source", "slots", "expected"),
+    [
+        ("start == year + 1", {"start": 2027, "year": 2026}, True),
+        ("start - 1 == year", {"start": 2027, "year": 2026}, True),
+        ("start <= year", {"start": 2027, "year": 2026}, False),
+        ("start == year + 1", {"year": 2026}, False),  # missing slot
+        ("name + 1 > 0", {"name": "x"}, False),  # text in arithmetic
+        ("flag + 1 == 2", {"flag": True}, False),  # booleans are not numbers
+        ("a - b - c == 0", {"a": 5, "b": 3, "c": 2}, True),  # left to right
+    ],
+)
+def test_arithmetic(source: str, slots: dict[str, Any], expected: bool) -> None:
+    assert evaluate(parse_condition(source), slots) is expected

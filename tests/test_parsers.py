@@ -6,8 +6,24 @@ import datetime as dt
 
 import pytest
 
-from bot.engine.parsers import ParseFailure, ascii_digits, parse
+from typing import Any
+
+from bot.engine.parsers import (
+    ParseFailure,
+    age_on,
+    ascii_digits,
+    parse,
+    school_start_year,
+    school_year,
+    system_slots,
+)
+from bot.knowledge.models import PARSER_SLOTS, SYSTEM_SLOTS
 from tests.conftest import TODAY
+
+
+def value(parser: str, text: str, **options: Any) -> Any:
+    """The main slot value a parser reads from `text`."""
+    return parse(parser, text, today=options.pop("today", TODAY), **options)[""]
 
 
 @pytest.mark.parametrize(
@@ -24,23 +40,23 @@ from tests.conftest import TODAY
     ],
 )
 def test_age_in_any_script(text: str, age: int) -> None:
-    assert parse("age", text, today=TODAY) == age
+    assert value("age", text) == age
 
 
 @pytest.mark.parametrize("text", ["", "zwölf Jahre", "12 und 8", "-", "121", "abc"])
 def test_age_rejects(text: str) -> None:
     with pytest.raises(ParseFailure):
-        parse("age", text, today=TODAY)
+        value("age", text)
 
 
 def test_number_range() -> None:
-    assert parse("number", "3", today=TODAY, minimum=1, maximum=5) == 3
+    assert value("number", "3", minimum=1, maximum=5) == 3
     with pytest.raises(ParseFailure):
-        parse("number", "6", today=TODAY, minimum=1, maximum=5)
+        value("number", "6", minimum=1, maximum=5)
 
 
 @pytest.mark.parametrize(
-    ("text", "value"),
+    ("text", "expected"),
     [
         ("Ja", True),
         ("ja!", True),
@@ -55,13 +71,13 @@ def test_number_range() -> None:
         ("hayır", False),
     ],
 )
-def test_yesno(text: str, value: bool) -> None:
-    assert parse("yesno", text, today=TODAY) is value
+def test_yesno(text: str, expected: bool) -> None:
+    assert value("yesno", text) is expected
 
 
 def test_yesno_rejects_other_text() -> None:
     with pytest.raises(ParseFailure):
-        parse("yesno", "vielleicht", today=TODAY)
+        value("yesno", "vielleicht")
 
 
 @pytest.mark.parametrize(
@@ -79,19 +95,70 @@ def test_yesno_rejects_other_text() -> None:
     ],
 )
 def test_dates(text: str, iso: str) -> None:
-    assert parse("date", text, today=TODAY) == iso
+    assert value("date", text) == iso
 
 
 @pytest.mark.parametrize("text", ["31.02.2020", "20 Foo 2019", "morgen", "2019"])
 def test_dates_rejected(text: str) -> None:
     with pytest.raises(ParseFailure):
-        parse("date", text, today=TODAY)
+        value("date", text)
 
 
 def test_month_names_of_the_family_language() -> None:
-    assert parse("date", "20 сентября 2019", today=TODAY, lang="ru") == "2019-09-20"
+    assert value("date", "20 сентября 2019", lang="ru") == "2019-09-20"
 
 
 def test_ascii_digits_keeps_other_text() -> None:
     assert ascii_digits("Tel ٠٢١١") == "Tel 0211"
-    assert dt.date.fromisoformat(parse("date", "2020-02-29", today=TODAY)).day == 29
+    assert dt.date.fromisoformat(value("date", "2020-02-29")).day == 29
+
+
+@pytest.mark.parametrize(
+    ("birth", "school_start"),
+    [
+        ("2020-09-30", 2026),  # turns 6 on 30 September: school this year
+        ("2020-10-01", 2027),  # turns 6 on 1 October: next year
+        ("2020-01-01", 2026),
+        ("2020-02-29", 2026),
+        ("2019-12-31", 2026),
+    ],
+)
+def test_thirty_september_rule(birth: str, school_start: int) -> None:
+    assert school_start_year(dt.date.fromisoformat(birth)) == school_start
+
+
+@pytest.mark.parametrize(
+    ("today", "year"),
+    [("2026-07-31", 2025), ("2026-08-01", 2026), ("2026-11-22", 2026), ("2027-01-10", 2026)],
+)
+def test_school_year_starts_on_first_august(today: str, year: int) -> None:
+    assert school_year(dt.date.fromisoformat(today)) == year
+
+
+def test_age_on_birthday() -> None:
+    birth = dt.date(2008, 11, 22)
+    assert age_on(birth, dt.date(2026, 11, 21)) == 17
+    assert age_on(birth, dt.date(2026, 11, 22)) == 18
+
+
+def test_birthdate_fills_the_derived_slots() -> None:
+    values = parse("birthdate", "15.10.2008", today=TODAY)
+    assert values == {
+        "": "2008-10-15",
+        "_age": 18,
+        "_school_start": 2015,
+        "_age_aug1": 17,  # still 17 when this school year began: turned 18 in it
+    }
+    assert tuple(values) == PARSER_SLOTS["birthdate"]
+    assert tuple(system_slots(TODAY)) == SYSTEM_SLOTS
+
+
+@pytest.mark.parametrize("text", ["01.01.2030", "31.02.2019", "9"])
+def test_birthdate_rejects(text: str) -> None:
+    with pytest.raises(ParseFailure):
+        parse("birthdate", text, today=TODAY)
+
+
+def test_birthdate_range_applies_to_the_age() -> None:
+    with pytest.raises(ParseFailure):
+        parse("birthdate", "01.01.1950", today=TODAY, maximum=30)

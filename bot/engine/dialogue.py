@@ -21,7 +21,7 @@ from bot.engine.events import (
     TextInput,
 )
 from bot.engine.matcher import match_button
-from bot.engine.parsers import ParseFailure, parse
+from bot.engine.parsers import ParseFailure, parse, system_slots
 from bot.engine.state import MAX_HISTORY, State
 from bot.knowledge.conditions import evaluate
 from bot.knowledge.loader import AnyNode, KnowledgeBase
@@ -75,11 +75,11 @@ class _Turn:
         node_id = self.current
         node = self.kb.nodes[node_id]
         own: list[Button] = []
-        if isinstance(node, MenuNode | AnswerNode | ActionNode):
-            own = [Button(button.goto, button.label) for button in node.buttons]
-        elif isinstance(node, AskNode) and node.parser == "yesno":
+        if isinstance(node, AskNode) and node.parser == "yesno":
             _ = self.t.gettext
             own = [Button(YES, _("Ja")), Button(NO, _("Nein"))]
+        if not isinstance(node, RouteNode):  # a route is never the current step
+            own += [Button(button.goto, button.label) for button in node.buttons]
         return tuple(self.nav_buttons(node_id, node, own))
 
     # --- where we are ---------------------------------------------------------------
@@ -115,9 +115,10 @@ class _Turn:
         self.show()
 
     def _route(self, node_id: str, node: RouteNode) -> str:
+        slots = {**self.state.slots, **system_slots(self.today)}
         for index, route in enumerate(node.routes):
             expr = self.kb.conditions.get((node_id, index))
-            if expr is not None and evaluate(expr, self.state.slots):
+            if expr is not None and evaluate(expr, slots):
                 return route.goto
         return node.otherwise
 
@@ -134,7 +135,10 @@ class _Turn:
         elif isinstance(node, ActionNode):
             if node.text and not repeat:
                 self.say(node.text)
-            self.say(self.not_available(node.action), buttons)
+            if node.action == "language":
+                self.say(self.language_text(), buttons)
+            else:
+                self.say(self.not_available(node.action), buttons)
 
     def show_answer(self, node: AnswerNode, buttons: tuple[Button, ...], *, repeat: bool) -> None:
         _ = self.t.gettext
@@ -168,6 +172,10 @@ class _Turn:
             + reach.format(phone="{" + contact + ".phone}", email="{" + contact + ".email}")
         )
 
+    def language_text(self) -> str:
+        _ = self.t.gettext
+        return _("Im Moment spricht Lotse nur Deutsch. Weitere Sprachen kommen bald.")
+
     # --- events -------------------------------------------------------------------
 
     def start(self, lang_hint: str | None) -> None:
@@ -199,7 +207,7 @@ class _Turn:
             self.say(self.not_available("handoff"))
             self.show(repeat=True)
         elif name == "language":
-            self.say(_("Im Moment spricht Lotse nur Deutsch. Weitere Sprachen kommen bald."))
+            self.say(self.language_text())
             self.show(repeat=True)
         elif name == "help":
             self.say(
@@ -223,7 +231,7 @@ class _Turn:
         node = self.kb.nodes[self.current]
         visible = {button.id for button in self.visible_buttons()}
         if button_id in (YES, NO) and button_id in visible and isinstance(node, AskNode):
-            self.answer(node, button_id == YES)
+            self.answer(node, {"": button_id == YES})
             return
         root = self.kb.nodes[self.root]
         from_root = isinstance(root, MenuNode) and any(b.goto == button_id for b in root.buttons)
@@ -233,8 +241,9 @@ class _Turn:
         self.say(_("Dieser Knopf gehört zu einem früheren Schritt. Hier sind wir gerade:"))
         self.show()
 
-    def answer(self, node: AskNode, value: object) -> None:
-        self.state = self.state.with_slot(node.slot, value)
+    def answer(self, node: AskNode, values: dict[str, object]) -> None:
+        for suffix, value in values.items():
+            self.state = self.state.with_slot(node.slot + suffix, value)
         self.enter(node.next)
 
     def text(self, text: str) -> None:
@@ -288,6 +297,7 @@ _DEFAULT_HINTS = {
     "number": _("Bitte schreiben Sie eine Zahl."),
     "yesno": _("Bitte tippen Sie auf „Ja“ oder „Nein“."),
     "date": _("Bitte schreiben Sie ein Datum, zum Beispiel 20.09.2019."),
+    "birthdate": _("Bitte schreiben Sie das Geburtsdatum, zum Beispiel 20.09.2019."),
 }
 
 

@@ -153,6 +153,45 @@ def parse_date(text: str, *, today: dt.date, lang: str = "de") -> dt.date:
         raise ParseFailure("no such date") from exc
 
 
+def age_on(birth: dt.date, day: dt.date) -> int:
+    """Full years of life on `day` (a birthday counts from that day on)."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def school_year(today: dt.date) -> int:
+    """The year in which the current school year began (school years start on 1 August)."""
+    return today.year if (today.month, today.day) >= (8, 1) else today.year - 1
+
+
+def school_start_year(birth: dt.date) -> int:
+    """NRW: a child who turns 6 on or before 30 September starts school on 1 August of
+    that year (SchulG NRW § 35); a later birthday means the year after."""
+    return birth.year + 6 + ((birth.month, birth.day) > (9, 30))
+
+
+def parse_birthdate(
+    text: str, *, today: dt.date, lang: str, minimum: int | None, maximum: int | None
+) -> dict[str, Any]:
+    """A date of birth plus what school rules need (see PARSER_SLOTS in the models)."""
+    birth = parse_date(text, today=today, lang=lang)
+    if birth > today:
+        raise ParseFailure("a birth date in the future")
+    age = age_on(birth, today)
+    if (minimum is not None and age < minimum) or (maximum is not None and age > maximum):
+        raise ParseFailure("age out of range")
+    return {
+        "": birth.isoformat(),
+        "_age": age,
+        "_school_start": school_start_year(birth),
+        "_age_aug1": age_on(birth, dt.date(school_year(today), 8, 1)),
+    }
+
+
+def system_slots(today: dt.date) -> dict[str, Any]:
+    """Values every route condition may read (see SYSTEM_SLOTS in the models)."""
+    return {"school_year": school_year(today)}
+
+
 def parse(
     parser: str,
     text: str,
@@ -161,14 +200,17 @@ def parse(
     lang: str = "de",
     minimum: int | None = None,
     maximum: int | None = None,
-) -> Any:
-    """Dispatch to the parser an `ask` node names; the value is JSON-serialisable."""
+) -> dict[str, Any]:
+    """Dispatch to the parser an `ask` node names. Returns slot-name suffixes and
+    JSON-serialisable values: {"": value} for most parsers, more for `birthdate`."""
     if parser == "age":
-        return parse_age(text, minimum, maximum)
+        return {"": parse_age(text, minimum, maximum)}
     if parser == "number":
-        return parse_number(text, minimum, maximum)
+        return {"": parse_number(text, minimum, maximum)}
     if parser == "yesno":
-        return parse_yesno(text)
+        return {"": parse_yesno(text)}
     if parser == "date":
-        return parse_date(text, today=today, lang=lang).isoformat()
+        return {"": parse_date(text, today=today, lang=lang).isoformat()}
+    if parser == "birthdate":
+        return parse_birthdate(text, today=today, lang=lang, minimum=minimum, maximum=maximum)
     raise ParseFailure(f"unknown parser {parser!r}")

@@ -6,12 +6,14 @@ Grammar (keywords are lower case, names are slot names):
     or    := and ("or" and)*
     and   := not ("and" not)*
     not   := "not" not | cmp
-    cmp   := value (("==" | "!=" | "<" | "<=" | ">" | ">=") value)?
+    cmp   := sum (("==" | "!=" | "<" | "<=" | ">" | ">=") sum)?
+    sum   := value (("+" | "-") value)*
     value := NUMBER | "text" | true | false | NAME | "(" expr ")"
 
 A slot that has no value yet is `None`: every comparison with it is false, and on its
 own it counts as false, so `not has_documents` is true until the family answered.
-Comparisons between different kinds (a number and a text) are false, never an error.
+Comparisons between different kinds (a number and a text) are false, never an error;
+`+` and `-` work on numbers only (e.g. `child_birth_school_start == school_year + 1`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ _TOKEN = re.compile(
     r"""\s*(?:
         (?P<number>\d+(?:\.\d+)?)
       | (?P<string>"[^"]*"|'[^']*')
-      | (?P<op>==|!=|<=|>=|<|>|\(|\))
+      | (?P<op>==|!=|<=|>=|<|>|\(|\)|\+|-)
       | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
     )""",
     re.VERBOSE,
@@ -79,7 +81,14 @@ class Compare:
     right: Expr
 
 
-Expr = Literal | Slot | Not | BoolOp | Compare
+@dataclass(frozen=True)
+class Arithmetic:
+    op: str  # "+" | "-"
+    left: Expr
+    right: Expr
+
+
+Expr = Literal | Slot | Not | BoolOp | Compare | Arithmetic
 
 
 @dataclass(frozen=True)
@@ -155,12 +164,19 @@ class _Parser:
         return self.parse_compare()
 
     def parse_compare(self) -> Expr:
-        left = self.parse_value()
+        left = self.parse_sum()
         token = self.peek()
         if token is not None and token.kind == "op" and token.text in _COMPARE:
             self.take()
-            return Compare(token.text, left, self.parse_value())
+            return Compare(token.text, left, self.parse_sum())
         return left
+
+    def parse_sum(self) -> Expr:
+        expr = self.parse_value()
+        while (token := self.peek()) is not None and token.text in ("+", "-"):
+            self.take()
+            expr = Arithmetic(token.text, expr, self.parse_value())
+        return expr
 
     def parse_value(self) -> Expr:
         token = self.take()
@@ -199,7 +215,7 @@ def slot_names(expr: Expr) -> set[str]:
         return slot_names(expr.operand)
     if isinstance(expr, BoolOp):
         return set().union(*(slot_names(operand) for operand in expr.operands))
-    if isinstance(expr, Compare):
+    if isinstance(expr, Compare | Arithmetic):
         return slot_names(expr.left) | slot_names(expr.right)
     return set()
 
@@ -209,7 +225,16 @@ def _value(expr: Expr, slots: Mapping[str, Any]) -> Any:
         return expr.value
     if isinstance(expr, Slot):
         return slots.get(expr.name)
+    if isinstance(expr, Arithmetic):
+        left, right = _value(expr.left, slots), _value(expr.right, slots)
+        if not (_is_number(left) and _is_number(right)):
+            return None  # and so every comparison with it is false
+        return left + right if expr.op == "+" else left - right
     return evaluate(expr, slots)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _comparable(left: Any, right: Any) -> bool:

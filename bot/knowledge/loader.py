@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -23,17 +23,22 @@ from bot.knowledge.models import (
     FlowFile,
     MenuNode,
     Organisation,
+    SYSTEM_SLOTS,
     RouteNode,
     node_texts,
 )
 from bot.knowledge.problems import KnowledgeError, Problem
 from bot.knowledge.yamlpos import LoadedYaml, YamlPath, load_yaml
 
+M = TypeVar("M", bound=BaseModel)
 AnyNode = MenuNode | AskNode | RouteNode | AnswerNode | ActionNode
 ORGANISATION_FILE = "ki.yaml"
 FLOWS_DIR = "flows"
 MAX_MESSAGE_CHARS = 600  # plain language: one idea per message
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\.([a-z]+)\}")
+# A German key term: [[Seiteneinstiegsberatung]]. Shown without the brackets; translations
+# must keep the German term visible (families hear it at offices).
+KEY_TERM = re.compile(r"\[\[([^\[\]]+)\]\]")
 
 
 @dataclass(frozen=True)
@@ -57,13 +62,14 @@ class KnowledgeBase:
         return flow.start if flow is not None else target
 
     def fill(self, text: str) -> str:
-        """Replace {contact.field} placeholders with the contact data (one edit updates all)."""
+        """The text as a family sees it: {contact.field} placeholders filled with the
+        contact data (one edit updates all), [[key term]] markers shown as the term."""
 
         def replace(match: re.Match[str]) -> str:
             contact = self.organisation.contacts[match.group(1)]
             return str(getattr(contact, match.group(2)))
 
-        return PLACEHOLDER.sub(replace, text)
+        return KEY_TERM.sub(r"\1", PLACEHOLDER.sub(replace, text))
 
 
 @dataclass
@@ -103,6 +109,14 @@ def _validate(file: _File, model: type[BaseModel], problems: list[Problem]) -> N
             problems.append(file.problem(path, message, key=extra))
 
 
+def load_model_file(path: Path, model: type[M]) -> tuple[M | None, LoadedYaml, list[Problem]]:
+    """Any YAML file validated against `model`, with problems at file:line:column."""
+    file = _File(path, load_yaml(path.read_text(encoding="utf-8"), str(path)))
+    problems = list(file.loaded.problems)
+    _validate(file, model, problems)
+    return (file.model if isinstance(file.model, model) else None), file.loaded, problems
+
+
 def _written_path(loaded: LoadedYaml, loc: tuple[int | str, ...]) -> YamlPath:
     """Pydantic's error location without the union tags it inserts (e.g. 'menu')."""
     path: YamlPath = ()
@@ -114,12 +128,12 @@ def _written_path(loaded: LoadedYaml, loc: tuple[int | str, ...]) -> YamlPath:
     return path
 
 
-def _edges(node: AnyNode) -> Iterator[tuple[YamlPath, str]]:
+def edges(node: AnyNode) -> Iterator[tuple[YamlPath, str]]:
     """(field path within the node, target) for every way out of a node."""
-    if isinstance(node, MenuNode | AnswerNode | ActionNode):
+    if isinstance(node, MenuNode | AnswerNode | ActionNode | AskNode):
         for index, button in enumerate(node.buttons):
             yield ("buttons", index, "goto"), button.goto
-    elif isinstance(node, AskNode):
+    if isinstance(node, AskNode):
         yield ("next",), node.next
     elif isinstance(node, RouteNode):
         for index, route in enumerate(node.routes):
@@ -262,11 +276,13 @@ class _Checker:
         self.check_placeholders(file, ("welcome",), organisation.welcome)
 
     def check_nodes(self) -> None:
-        defined_slots = {node.slot for node in self.nodes.values() if isinstance(node, AskNode)}
+        defined_slots = set(SYSTEM_SLOTS).union(
+            *(node.filled_slots for node in self.nodes.values() if isinstance(node, AskNode))
+        )
         for node_id, node in self.nodes.items():
             file = self.node_home[node_id]
             base: YamlPath = ("nodes", node_id)
-            self.check_edges(file, base, node)
+            self.checkedges(file, base, node)
             if isinstance(node, MenuNode) and not node.buttons:
                 message = f"dead end: menu '{node_id}' has no buttons"
                 self.problems.append(file.problem(base, message, key=True))
@@ -277,9 +293,9 @@ class _Checker:
                     file, (*base, *_text_path(field_path)), f"{node_id}.{field_path}", text
                 )
 
-    def check_edges(self, file: _File, base: YamlPath, node: AnyNode) -> None:
+    def checkedges(self, file: _File, base: YamlPath, node: AnyNode) -> None:
         seen: set[str] = set()
-        for field_path, target in _edges(node):
+        for field_path, target in edges(node):
             path = (*base, *field_path)
             if self.complete and target not in self.known_targets:
                 self.problems.append(file.problem(path, f"unknown target '{target}'"))
@@ -311,6 +327,8 @@ class _Checker:
             message = f"message has {len(text)} characters; keep it under {MAX_MESSAGE_CHARS}"
             self.problems.append(_as_warning(file.problem(path, message)))
         self.check_placeholders(file, path, text)
+        if "[[" in KEY_TERM.sub("", text) or "]]" in KEY_TERM.sub("", text):
+            self.problems.append(file.problem(path, f"unbalanced [[key term]] in '{label}'"))
 
     def check_placeholders(self, file: _File, path: YamlPath, text: str) -> None:
         if self.organisation is None:
@@ -364,7 +382,7 @@ def _check_graph(
         if node_id in reachable or node_id not in nodes:
             continue
         reachable.add(node_id)
-        todo.extend(resolve(target) for _, target in _edges(nodes[node_id]))
+        todo.extend(resolve(target) for _, target in edges(nodes[node_id]))
     for node_id in nodes:
         if node_id not in reachable:
             problems.append(
@@ -383,7 +401,7 @@ def _check_graph(
             node = nodes.get(node_id)
             if not isinstance(node, RouteNode):
                 continue
-            for _, target in _edges(node):
+            for _, target in edges(node):
                 target = resolve(target)
                 if target == start:
                     return True

@@ -49,19 +49,37 @@ class MenuNode(_Model):
     buttons: list[Button]
 
 
+# Slots a parser fills besides `slot` itself (suffixes), and slots every condition may read.
+PARSER_SLOTS: dict[str, tuple[str, ...]] = {
+    "birthdate": ("", "_age", "_school_start", "_age_aug1"),
+}
+SYSTEM_SLOTS = ("school_year",)
+
+
 class AskNode(_Model):
-    """Free input into a named slot, read by a parser; invalid input is asked again."""
+    """Free input into a named slot, read by a parser; invalid input is asked again.
+
+    `birthdate` also fills <slot>_age (years today), <slot>_school_start (the year of
+    the first school day by the 30 September rule) and <slot>_age_aug1 (age at the start
+    of the current school year); conditions can always read `school_year`."""
 
     type: Literal["ask"]
     text: Text
     slot: SlotName
-    parser: Literal["age", "number", "yesno", "date"]
+    parser: Literal["age", "number", "yesno", "date", "birthdate"]
     hint: Text | None = Field(
         None, description="Shown when the input could not be read; a default hint otherwise."
     )
     min: int | None = Field(None, description="Smallest accepted number (age, number).")
     max: int | None = Field(None, description="Largest accepted number (age, number).")
     next: NodeId
+    buttons: list[Button] = Field(
+        default_factory=list, description="Other ways on, e.g. 'I do not know'."
+    )
+
+    @property
+    def filled_slots(self) -> tuple[str, ...]:
+        return tuple(self.slot + suffix for suffix in PARSER_SLOTS.get(self.parser, ("",)))
 
 
 class Route(_Model):
@@ -102,7 +120,7 @@ class ActionNode(_Model):
     """A step that needs a service: book an appointment, hand over, request a mediator."""
 
     type: Literal["action"]
-    action: Literal["book", "handoff", "interpreter"]
+    action: Literal["book", "handoff", "interpreter", "language"]
     text: Text | None = Field(None, description="Optional introduction shown first.")
     buttons: list[Button] = Field(default_factory=list)
 
@@ -157,7 +175,7 @@ def node_texts(node: MenuNode | AskNode | RouteNode | AnswerNode | ActionNode) -
         texts["text"] = node.text or ""
     if isinstance(node, AskNode) and node.hint:
         texts["hint"] = node.hint
-    if isinstance(node, MenuNode | AnswerNode | ActionNode):
+    if isinstance(node, MenuNode | AnswerNode | ActionNode | AskNode):
         for index, button in enumerate(node.buttons):
             texts[f"buttons.{index}"] = button.label
     return texts
