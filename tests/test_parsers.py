@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
-
-from typing import Any
 
 from bot.engine.parsers import (
     ParseFailure,

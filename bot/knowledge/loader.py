@@ -17,13 +17,13 @@ from pydantic import BaseModel, ValidationError
 
 from bot.knowledge.conditions import ConditionError, Expr, parse_condition, slot_names
 from bot.knowledge.models import (
+    SYSTEM_SLOTS,
     ActionNode,
     AnswerNode,
     AskNode,
     FlowFile,
     MenuNode,
     Organisation,
-    SYSTEM_SLOTS,
     RouteNode,
     node_texts,
 )
