@@ -50,7 +50,7 @@ def test_run_is_honest_until_the_telegram_channel_exists() -> None:
 def test_db_migrate(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["db", "migrate", "--db", f"{tmp_path}/x.db"])
     assert result.exit_code == 0, result.output
-    assert "m001_families_and_conversations" in result.output
+    assert "migration(s) applied" in result.output
 
 
 def test_bad_settings_file_is_one_readable_line(tmp_path: Path) -> None:

@@ -80,7 +80,9 @@ def test_jsonl_round_trip_step_by_step(tmp_path: Path) -> None:
         assert set(start[-1]) == {"text", "buttons", "lang"}
         assert start[-1]["lang"] == "de"
         assert start[-1]["buttons"][0] == {"id": "seiteneinstieg", "label": "Schule für mein Kind"}
-        ask = driver.send({"type": "button", "index": 1})
+        school = driver.send({"type": "button", "index": 1})
+        assert "Seiteneinstiegsberatung" in school[-1]["text"]
+        ask = driver.send({"type": "button", "id": "se_age"})
         assert "Wie alt" in ask[-1]["text"]
         answer = driver.send({"type": "text", "text": "١٢"})
         assert "Schulpflicht" in answer[0]["text"]
@@ -100,7 +102,8 @@ def test_jsonl_with_piped_stdin_exits_zero(tmp_path: Path) -> None:
             '{"type":"start"}',
             "not json",
             '{"type":"button","index":1}',
-            '{"type":"text","text":"5"}',
+            '{"type":"button","index":1}',
+            '{"type":"text","text":"4"}',
         ]
     )
     result = subprocess.run(
@@ -113,7 +116,7 @@ def test_jsonl_with_piped_stdin_exits_zero(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert sum(1 for line in lines if line == {"end": True}) == 4
+    assert sum(1 for line in lines if line == {"end": True}) == 5
     assert any("noch nicht zur Schule" in line.get("text", "") for line in lines)
     assert result.stderr == ""
 
@@ -121,7 +124,7 @@ def test_jsonl_with_piped_stdin_exits_zero(tmp_path: Path) -> None:
 def test_interactive_console_with_piped_stdin(tmp_path: Path) -> None:
     result = subprocess.run(
         lotse("chat", "--db", str(tmp_path / "c.db")),
-        input="1\n8\n2\n",
+        input="1\n1\n8\n2\n",
         capture_output=True,
         text=True,
         env=env(),

@@ -41,6 +41,11 @@ class Chat:
         (button,) = [b for b in self.buttons if b.label == label]
         return self.send(ButtonPress(button.id))
 
+    def to_age_question(self) -> None:
+        self.press("Schule für mein Kind")
+        self.press("Muss mein Kind zur Schule?")
+        assert self.state.node == "se_age"
+
 
 @pytest.fixture
 def chat(kb: KnowledgeBase) -> Chat:
@@ -61,12 +66,15 @@ def test_start_greets_and_shows_the_main_menu(chat: Chat) -> None:
     ("age", "node", "fragment"),
     [
         ("0", "se_under6", "noch nicht zur Schule"),
-        ("5", "se_under6", "30. September"),
-        ("6", "se_school", "Schulpflicht"),
+        ("4", "se_under6", "30. September"),
+        ("5", "se_birth", "Wann ist Ihr Kind geboren?"),  # the 30 September rule decides
+        ("6", "se_birth", "Wann ist Ihr Kind geboren?"),
+        ("7", "se_school", "Schulpflicht"),
         ("15", "se_school", "Seiteneinstiegsberatung"),
         ("16", "se_berufskolleg", "Internationale Förderklasse"),
         ("17", "se_berufskolleg", "Berufskolleg"),
-        ("18", "se_over18", "keine Schulpflicht"),
+        ("18", "se_birth", "Wann ist Ihr Kind geboren?"),  # this school year may still count
+        ("19", "se_over18", "keine Schulpflicht"),
         ("25", "se_over18", "Jugendmigrationsdienst"),
         ("١٢", "se_school", "Schulpflicht"),
         ("۱۲", "se_school", "Schulpflicht"),
@@ -74,8 +82,7 @@ def test_start_greets_and_shows_the_main_menu(chat: Chat) -> None:
     ],
 )
 def test_age_routing(chat: Chat, age: str, node: str, fragment: str) -> None:
-    chat.press("Schule für mein Kind")
-    assert chat.state.node == "se_age"
+    chat.to_age_question()
     assert chat.replies[-1].expects == "age"
     chat.send(TextInput(age))
     assert chat.state.node == node
@@ -86,14 +93,14 @@ def test_age_routing(chat: Chat, age: str, node: str, fragment: str) -> None:
 
 
 def test_answer_shows_review_date_and_a_person_button(chat: Chat) -> None:
-    chat.press("Schule für mein Kind")
+    chat.to_age_question()
     chat.send(TextInput("9"))
     assert "Stand: November 2026" in chat.replies[-1].text
     assert {BACK, HOME, HUMAN} <= set(chat.button_ids)
 
 
 def test_invalid_input_reasks_with_hint_and_offers_a_person_after_two(chat: Chat) -> None:
-    chat.press("Schule für mein Kind")
+    chat.to_age_question()
     chat.send(TextInput("mein Sohn"))
     assert "nur eine Zahl" in chat.text
     assert chat.state.node == "se_age"
@@ -109,13 +116,13 @@ def test_invalid_input_reasks_with_hint_and_offers_a_person_after_two(chat: Chat
 
 
 def test_out_of_range_age_is_asked_again(chat: Chat) -> None:
-    chat.press("Schule für mein Kind")
+    chat.to_age_question()
     chat.send(TextInput("45"))
     assert chat.state.node == "se_age"
 
 
 def test_back_walks_the_way_back(chat: Chat) -> None:
-    chat.press("Schule für mein Kind")
+    chat.to_age_question()
     chat.send(TextInput("9"))
     chat.press("Welche Unterlagen brauche ich?")
     assert "Meldebescheinigung" in chat.text
@@ -124,6 +131,8 @@ def test_back_walks_the_way_back(chat: Chat) -> None:
     chat.send(ButtonPress(BACK))
     assert chat.state.node == "se_age"
     chat.send(Command("back"))
+    assert chat.state.node == "se_start"
+    chat.send(Command("back"))
     assert chat.state.node == "main_menu"
     chat.send(Command("back"))  # nothing left: stays at the menu
     assert chat.state.node == "main_menu"
@@ -131,7 +140,7 @@ def test_back_walks_the_way_back(chat: Chat) -> None:
 
 
 def test_menu_and_help_always_work(chat: Chat) -> None:
-    chat.press("Schule für mein Kind")
+    chat.to_age_question()
     chat.send(Command("help"))
     assert "/menu" in chat.text
     assert chat.state.node == "se_age"  # help does not lose the open question
@@ -142,7 +151,8 @@ def test_menu_and_help_always_work(chat: Chat) -> None:
 
 def test_typed_label_presses_the_button(chat: Chat) -> None:
     chat.send(TextInput("schule"))
-    assert chat.state.node == "se_age"
+    assert chat.state.node == "se_start"
+    chat.send(TextInput("muss mein kind zur schule"))
     chat.send(TextInput("7"))
     chat.send(TextInput("welche unterlagen"))
     assert chat.state.node == "se_documents"
@@ -162,7 +172,7 @@ def test_unclear_text_at_a_menu(chat: Chat) -> None:
 
 
 def test_stale_button_reshows_the_current_step(chat: Chat) -> None:
-    chat.press("Schule für mein Kind")
+    chat.to_age_question()
     chat.send(ButtonPress("se_contact"))  # not visible while the age is asked
     assert "früheren Schritt" in chat.text
     assert chat.state.node == "se_age"
@@ -171,7 +181,7 @@ def test_stale_button_reshows_the_current_step(chat: Chat) -> None:
 
 
 def test_main_menu_buttons_work_from_anywhere(chat: Chat) -> None:
-    chat.press("Schule für mein Kind")
+    chat.to_age_question()
     chat.send(ButtonPress("main_book"))
     assert chat.state.node == "main_book"
     assert "noch nicht buchen" in chat.text
@@ -180,8 +190,6 @@ def test_main_menu_buttons_work_from_anywhere(chat: Chat) -> None:
 
 def test_contacts_are_filled_from_ki_yaml(chat: Chat) -> None:
     chat.press("Schule für mein Kind")
-    chat.send(TextInput("10"))
-    chat.press("Wie läuft die Beratung?")
     chat.press("Adresse und Kontakt")
     assert "Erkrather Str. 377" in chat.text
     assert "705" in chat.text
@@ -208,7 +216,7 @@ def test_state_pointing_at_a_removed_node_restarts_at_the_menu(chat: Chat) -> No
 
 
 def test_state_json_round_trip(chat: Chat) -> None:
-    chat.press("Schule für mein Kind")
+    chat.to_age_question()
     chat.send(TextInput("9"))
     assert State.from_json(chat.state.to_json()) == chat.state
     assert State.from_json("{not json") == State()
@@ -216,7 +224,24 @@ def test_state_json_round_trip(chat: Chat) -> None:
 
 
 def test_start_keeps_nothing_but_the_language(chat: Chat) -> None:
-    chat.press("Schule für mein Kind")
+    chat.to_age_question()
     chat.send(TextInput("9"))
     chat.send(Start())
     assert chat.state == State(node="main_menu", lang="de")
+
+
+def test_birthdate_fills_slots_and_routes_by_the_school_year(chat: Chat) -> None:
+    chat.to_age_question()
+    chat.send(TextInput("6"))
+    assert chat.state.node == "se_birth"
+    assert chat.replies[-1].expects == "birthdate"
+    chat.send(TextInput("٣٠.٠٩.٢٠٢٠"))  # 30.09.2020 in Arabic-Indic digits
+    assert chat.state.node == "se_school"
+    assert chat.state.slots["child_birth"] == "2020-09-30"
+    assert chat.state.slots["child_birth_school_start"] == 2026
+
+
+def test_key_term_markers_are_not_shown(chat: Chat) -> None:
+    chat.press("Schule für mein Kind")
+    assert "Seiteneinstiegsberatung" in chat.text
+    assert "[[" not in chat.text and "]]" not in chat.text

@@ -55,6 +55,7 @@ def test_conversation_survives_a_restart(tmp_path: Path, kb: KnowledgeBase) -> N
     first = Conversations(open_db(path), lambda: kb, clock=lambda: NOW)
     first.handle("console", "family-1", Start())
     first.handle("console", "family-1", ButtonPress("seiteneinstieg"))
+    first.handle("console", "family-1", ButtonPress("se_age"))
     first.db.close()
 
     second = Conversations(open_db(path), lambda: kb, clock=lambda: NOW)
