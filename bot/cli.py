@@ -29,9 +29,10 @@ def _print_problems(problems: list[Problem], *, excerpts: bool) -> None:
             click.echo(excerpt, err=True)
 
 
-def _knowledge(directory: Path) -> KnowledgeBase:
+def _knowledge(directory: Path, translations: Path | None = None) -> KnowledgeBase:
+    """The knowledge (with the translation catalogs, if given) or one readable error."""
     try:
-        return load_knowledge(directory)
+        return load_knowledge(directory, translations)
     except KnowledgeError as exc:
         _print_problems(exc.problems, excerpts=False)
         raise click.ClickException(
@@ -66,7 +67,7 @@ def chat(
     from bot.store import open_db
 
     settings = _settings()
-    kb = _knowledge(knowledge_dir or settings.knowledge)
+    kb = _knowledge(knowledge_dir or settings.knowledge, settings.translations)
     db = open_db(db_path or settings.db)
     conversations = Conversations(db, lambda: kb)
 
@@ -157,6 +158,56 @@ def knowledge_schema(directory: Path | None) -> None:
         path = target / f"{name}.schema.json"
         path.write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n", "utf-8")
         click.echo(str(path))
+
+
+@cli.group()
+def i18n() -> None:
+    """Translation catalogs: extract, update, status."""
+
+
+@i18n.command("extract")
+def i18n_extract() -> None:
+    """Write the German texts of the code and the knowledge to translations/lotse.pot."""
+    from bot.catalogs import extract
+
+    settings = _settings()
+    click.echo(str(extract(_knowledge(settings.knowledge), settings.translations)))
+
+
+@i18n.command("update")
+@click.option("--lang", "languages", multiple=True, help="Only these languages.")
+def i18n_update(languages: tuple[str, ...]) -> None:
+    """Create or update every language's catalog from the current German texts;
+    changed German texts mark their translations outdated (fuzzy)."""
+    from bot.catalogs import update
+    from bot.i18n import LANGUAGES
+
+    settings = _settings()
+    kb = _knowledge(settings.knowledge)
+    for path in update(kb, settings.translations, languages or LANGUAGES):
+        click.echo(str(path))
+
+
+@i18n.command("status")
+@click.option("--check", is_flag=True, help="Exit 1 unless every language is complete.")
+def i18n_status(check: bool) -> None:
+    """Per language: translated, outdated, missing, broken, and the review state."""
+    from bot.catalogs import broken_entries, status
+
+    settings = _settings()
+    rows = status(_knowledge(settings.knowledge), settings.translations)
+    click.echo(
+        f"{'lang':<5} {'translated':>10} {'outdated':>8} {'missing':>7} {'broken':>6}  review"
+    )
+    for row in rows:
+        click.echo(
+            f"{row.lang:<5} {row.translated:>4}/{row.total:<5} {row.outdated:>8} "
+            f"{row.missing:>7} {row.broken:>6}  {row.review}"
+        )
+        for where, why in broken_entries(settings.translations, row.lang):
+            click.echo(f"      {row.lang} {where}: {why}", err=True)
+    if check and not all(row.complete for row in rows):
+        raise click.ClickException("some translations are missing, outdated or broken")
 
 
 @cli.group()

@@ -7,17 +7,80 @@ environment so that a settings file can be shared without leaking them.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 BUNDLED_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
+BUNDLED_TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+TELEGRAM_API = "https://api.telegram.org/bot"
+TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
+SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
 
 
 class ConfigError(Exception):
     """Settings that cannot be used; the message says which file and key."""
+
+
+def _http_url(value: str) -> str:
+    if urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
+        raise ValueError("must be an http:// or https:// address")
+    return value
+
+
+class TelegramSettings(BaseModel):
+    """The `[telegram]` table; `token` and `webhook_secret` come from the environment."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    token: SecretStr | None = None
+    base_url: str = TELEGRAM_API
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    retry_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not TOKEN_SHAPE.fullmatch(value.get_secret_value()):
+            raise ValueError("does not look like a bot token from BotFather (digits:letters)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not SECRET_SHAPE.fullmatch(value.get_secret_value()):
+            raise ValueError("use 1 to 256 characters from A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return _http_url(value)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(_http_url(value)).scheme != "https":
+            raise ValueError("Telegram only calls https:// addresses")
+        return value
+
+    @property
+    def base_file_url(self) -> str:
+        """Where files are downloaded: …/bot becomes …/file/bot, as on api.telegram.org."""
+        head, _, tail = self.base_url.rstrip("/").rpartition("/")
+        return f"{head}/file/{tail}"
+
+    @property
+    def webhook_path(self) -> str:
+        """The local path of the webhook server: the path of the public URL."""
+        return urlsplit(self.webhook_url or "").path.lstrip("/")
 
 
 class Settings(BaseModel):
@@ -25,9 +88,26 @@ class Settings(BaseModel):
 
     db: Path = Path("lotse.db")
     knowledge: Path = BUNDLED_KNOWLEDGE
+    translations: Path = BUNDLED_TRANSLATIONS
+    telegram: TelegramSettings = TelegramSettings()
 
 
-ENVIRONMENT = {"LOTSE_DB": "db", "LOTSE_KNOWLEDGE": "knowledge"}
+# variable -> key path in the settings
+ENVIRONMENT: dict[str, tuple[str, ...]] = {
+    "LOTSE_DB": ("db",),
+    "LOTSE_KNOWLEDGE": ("knowledge",),
+    "LOTSE_TRANSLATIONS": ("translations",),
+    "TELEGRAM_BOT_TOKEN": ("telegram", "token"),
+    "LOTSE_TELEGRAM_BASE_URL": ("telegram", "base_url"),
+    "LOTSE_TELEGRAM_WEBHOOK_URL": ("telegram", "webhook_url"),
+    "LOTSE_TELEGRAM_WEBHOOK_LISTEN": ("telegram", "webhook_listen"),
+    "LOTSE_TELEGRAM_WEBHOOK_PORT": ("telegram", "webhook_port"),
+    "TELEGRAM_WEBHOOK_SECRET": ("telegram", "webhook_secret"),
+}
+SECRETS = {
+    ("telegram", "token"): "TELEGRAM_BOT_TOKEN",
+    ("telegram", "webhook_secret"): "TELEGRAM_WEBHOOK_SECRET",
+}
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -41,9 +121,20 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             raise ConfigError(f"{config_path}: {exc}") from exc
     elif "LOTSE_CONFIG" in env:
         raise ConfigError(f"{config_path}: no such settings file (LOTSE_CONFIG)")
-    for variable, key in ENVIRONMENT.items():
+    for (section, key), variable in SECRETS.items():
+        table = values.get(section)
+        if isinstance(table, dict) and key in table:
+            raise ConfigError(
+                f"{config_path}: {section}.{key}: secrets are read from the environment only;"
+                f" remove it from the file and set {variable}"
+            )
+    for variable, (*sections, key) in ENVIRONMENT.items():
         if env.get(variable):
-            values[key] = env[variable]
+            target = values
+            for section in sections:
+                target = target.setdefault(section, {})
+            if isinstance(target, dict):  # else validation reports the odd file value
+                target[key] = env[variable]
     try:
         return Settings.model_validate(values)
     except ValidationError as exc:

@@ -202,9 +202,10 @@ def test_unknown_command(chat: Chat) -> None:
     assert chat.buttons
 
 
-def test_language_command_is_honest(chat: Chat) -> None:
+def test_language_command_offers_the_languages(chat: Chat) -> None:
     chat.send(Command("language"))
-    assert "nur Deutsch" in chat.text
+    assert "Welche Sprache" in chat.text
+    assert "lang:de" in chat.button_ids
 
 
 def test_state_pointing_at_a_removed_node_restarts_at_the_menu(chat: Chat) -> None:

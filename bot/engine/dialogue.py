@@ -2,7 +2,9 @@
 
 It never sleeps, does no I/O and reads no clock: `today` comes from the caller.
 Start, menu, back and help always work; every reply batch ends with buttons, so a
-family always has a way forward.
+family always has a way forward. Every text is shown in the family's language when a
+current translation exists; otherwise in the next language of the chain (en, then de)
+with a short marker and an "original text" button.
 """
 
 from __future__ import annotations
@@ -11,15 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from bot import i18n
-from bot.engine.events import (
-    Button,
-    ButtonPress,
-    Command,
-    Event,
-    Reply,
-    Start,
-    TextInput,
-)
+from bot.engine.events import Button, ButtonPress, Command, Event, Reply, Start, TextInput
 from bot.engine.matcher import match_button
 from bot.engine.parsers import ParseFailure, parse, system_slots
 from bot.engine.state import MAX_HISTORY, State
@@ -28,15 +22,38 @@ from bot.knowledge.loader import AnyNode, KnowledgeBase
 from bot.knowledge.models import ActionNode, AnswerNode, AskNode, MenuNode, RouteNode
 
 BACK, HOME, HUMAN, HELP = "nav:back", "nav:menu", "nav:human", "nav:help"
+ORIGINAL, LANGUAGE = "nav:original", "nav:language"
 YES, NO = "val:yes", "val:no"
+LANG_PREFIX = "lang:"
 MAX_ROUTE_HOPS = 50  # validation forbids route loops; this guards a broken reload
 MISSES_BEFORE_PERSON = 2
+NAV_COMMANDS = {BACK: "back", HOME: "menu", HUMAN: "human", HELP: "help", LANGUAGE: "language"}
 
 
 @dataclass(frozen=True)
 class Outcome:
     state: State
     replies: tuple[Reply, ...]
+
+
+def _(message: str) -> str:
+    """Marks a string for extraction; it is translated where it is used."""
+    return message
+
+
+_DEFAULT_HINTS = {
+    "age": _("Bitte schreiben Sie das Alter als Zahl, zum Beispiel 9."),
+    "number": _("Bitte schreiben Sie eine Zahl."),
+    "yesno": _("Bitte tippen Sie auf „Ja“ oder „Nein“."),
+    "date": _("Bitte schreiben Sie ein Datum, zum Beispiel 20.09.2019."),
+    "birthdate": _("Bitte schreiben Sie das Geburtsdatum, zum Beispiel 20.09.2019."),
+}
+STAMP = _("Stand: {date}")
+_NOT_AVAILABLE = {
+    "book": _("Termine kann ich im Chat noch nicht buchen."),
+    "handoff": _("Ein Gespräch mit einer Person im Chat gibt es noch nicht."),
+    "interpreter": _("Sprachmittler kann ich im Chat noch nicht anfragen."),
+}
 
 
 class _Turn:
@@ -46,29 +63,59 @@ class _Turn:
         self.kb = kb
         if state.node not in kb.nodes:  # new family, or the step vanished in a reload
             state = replace(state, node=self.root, history=())
+        if state.lang not in kb.catalogs.available:  # e.g. a catalog was removed
+            state = replace(state, lang=i18n.SOURCE_LANGUAGE)
         self.state = state
         self.today = today
         self.replies: list[Reply] = []
-        self.t = i18n.ui(state.lang)
+        self.show_lang: str | None = None  # "de" while showing the original text
+        self.fell_back = False  # some text of this turn is not in the family's language
 
-    # --- output -------------------------------------------------------------------
+    # --- texts ----------------------------------------------------------------------
 
-    def say(self, text: str, buttons: tuple[Button, ...] = (), expects: str | None = None) -> None:
-        self.replies.append(
-            Reply(self.kb.fill(text), buttons, i18n.shown_language(self.state.lang), expects)
-        )
+    @property
+    def lang(self) -> str:
+        return self.show_lang or self.state.lang
+
+    def ui(self, message: str) -> str:
+        """A UI string of the code in the family's language (or the chain's next)."""
+        return self.kb.catalogs.gettext(self.lang, message)
+
+    def local(self, context: str, source: str) -> i18n.Localized:
+        """A knowledge text (German source) in the family's language, if current."""
+        found = self.kb.catalogs.text(self.lang, context, source)
+        if found.lang != self.lang:
+            self.fell_back = True
+        return found
+
+    def say(
+        self,
+        text: str | i18n.Localized,
+        buttons: tuple[Button, ...] = (),
+        expects: str | None = None,
+    ) -> None:
+        localized = text if isinstance(text, i18n.Localized) else i18n.Localized(text, self.lang)
+        shown = self.kb.fill(localized.text, localized.lang)
+        if localized.lang != self.lang:
+            shown = self.ui("Noch nicht in Ihrer Sprache:") + "\n" + shown
+        if i18n.is_rtl(localized.lang) or i18n.is_rtl(self.lang):
+            shown = i18n.isolate_ltr(shown)
+        self.replies.append(Reply(shown, buttons, localized.lang, expects))
+
+    # --- buttons --------------------------------------------------------------------
 
     def nav_buttons(self, node_id: str, node: AnyNode, own: list[Button]) -> list[Button]:
-        _ = self.t.gettext
         buttons = list(own)
+        if self.fell_back and self.lang != i18n.SOURCE_LANGUAGE:
+            buttons.append(Button(ORIGINAL, self.ui("📄 Originaltext (Deutsch)")))
         if self.state.history:
-            buttons.append(Button(BACK, _("◀ Zurück")))
+            buttons.append(Button(BACK, self.ui("◀ Zurück")))
         if node_id != self.root:
-            buttons.append(Button(HOME, _("🏠 Hauptmenü")))
+            buttons.append(Button(HOME, self.ui("🏠 Hauptmenü")))
         offers_person = any(_is_handoff(self.kb.nodes.get(self.kb.resolve(b.id))) for b in own)
         wants_person = isinstance(node, AnswerNode) or self.state.misses >= MISSES_BEFORE_PERSON
         if wants_person and not offers_person and not _is_handoff(node):
-            buttons.append(Button(HUMAN, _("🙋 Mit einer Person sprechen")))
+            buttons.append(Button(HUMAN, self.ui("🙋 Mit einer Person sprechen")))
         return buttons
 
     def visible_buttons(self) -> tuple[Button, ...]:
@@ -76,11 +123,18 @@ class _Turn:
         node = self.kb.nodes[node_id]
         own: list[Button] = []
         if isinstance(node, AskNode) and node.parser == "yesno":
-            _ = self.t.gettext
-            own = [Button(YES, _("Ja")), Button(NO, _("Nein"))]
+            own = [Button(YES, self.ui("Ja")), Button(NO, self.ui("Nein"))]
         if not isinstance(node, RouteNode):  # a route is never the current step
-            own += [Button(button.goto, button.label) for button in node.buttons]
+            for index, button in enumerate(node.buttons):
+                label = self.local(f"{node_id}.buttons.{index}", button.label)
+                own.append(Button(button.goto, self.kb.fill(label.text, label.lang)))
         return tuple(self.nav_buttons(node_id, node, own))
+
+    def language_buttons(self) -> tuple[Button, ...]:
+        return tuple(
+            Button(f"{LANG_PREFIX}{code}", i18n.language_name(code))
+            for code in self.kb.catalogs.available
+        )
 
     # --- where we are ---------------------------------------------------------------
 
@@ -93,7 +147,7 @@ class _Turn:
         assert self.state.node is not None  # set in __init__ and by every move
         return self.state.node
 
-    # --- moving -------------------------------------------------------------------
+    # --- moving ---------------------------------------------------------------------
 
     def enter(self, target: str, *, push: bool = True) -> None:
         """Go to `target` (following routes) and show it."""
@@ -124,71 +178,105 @@ class _Turn:
 
     def show(self, *, repeat: bool = False) -> None:
         """Render the current step; `repeat` shows only its question and buttons."""
-        node = self.kb.nodes[self.current]
-        buttons = self.visible_buttons()
-        if isinstance(node, MenuNode):
-            self.say(node.text, buttons)
-        elif isinstance(node, AskNode):
-            self.say(node.text, buttons, expects=node.parser)
-        elif isinstance(node, AnswerNode):
-            self.show_answer(node, buttons, repeat=repeat)
+        node_id = self.current
+        node = self.kb.nodes[node_id]
+        if isinstance(node, AnswerNode):
+            self.show_answer(node_id, node, repeat=repeat)
+            return
+        texts: list[i18n.Localized | str] = []
+        if isinstance(node, MenuNode | AskNode):
+            texts.append(self.local(f"{node_id}.text", node.text))
         elif isinstance(node, ActionNode):
             if node.text and not repeat:
-                self.say(node.text)
+                texts.append(self.local(f"{node_id}.text", node.text))
             if node.action == "language":
-                self.say(self.language_text(), buttons)
+                texts.append(self.ui("Welche Sprache möchten Sie?"))
             else:
-                self.say(self.not_available(node.action), buttons)
+                texts.append(self.not_available(node.action))
+        buttons = self.visible_buttons()
+        if isinstance(node, ActionNode) and node.action == "language":
+            buttons = self.language_buttons() + buttons
+        for text in texts[:-1]:
+            self.say(text)
+        expects = node.parser if isinstance(node, AskNode) else None
+        self.say(texts[-1], buttons, expects=expects)
 
-    def show_answer(self, node: AnswerNode, buttons: tuple[Button, ...], *, repeat: bool) -> None:
-        _ = self.t.gettext
-        messages = node.messages
-        if node.checklist:
-            messages = [*messages, "\n".join(f"• {item}" for item in node.checklist)]
+    def show_answer(self, node_id: str, node: AnswerNode, *, repeat: bool) -> None:
         if repeat:
-            messages = [_("Wie geht es weiter?")]
-        else:
-            reviewed = i18n.month_year(node.reviewed, self.state.lang)
-            messages = [
-                *messages[:-1],
-                f"{messages[-1]}\n\n" + _("Stand: {date}").format(date=reviewed),
+            self.say(self.ui("Wie geht es weiter?"), self.visible_buttons())
+            return
+        many = not isinstance(node.text, str)
+        messages = [
+            self.local(f"{node_id}.text.{index}" if many else f"{node_id}.text", message)
+            for index, message in enumerate(node.messages)
+        ]
+        if node.checklist:
+            items = [
+                self.local(f"{node_id}.checklist.{index}", item)
+                for index, item in enumerate(node.checklist)
             ]
+            checklist_lang = items[0].lang if len({i.lang for i in items}) == 1 else "de"
+            messages.append(
+                i18n.Localized("\n".join(f"• {item.text}" for item in items), checklist_lang)
+            )
+        last = messages[-1]
+        reviewed = i18n.format_month(node.reviewed, last.lang)
+        stamp = self.kb.catalogs.gettext(last.lang, STAMP).format(date=reviewed)
+        messages[-1] = i18n.Localized(f"{last.text}\n\n{stamp}", last.lang)
+        buttons = self.visible_buttons()  # after the texts: it knows whether any fell back
         for message in messages[:-1]:
             self.say(message)
         self.say(messages[-1], buttons)
 
     def not_available(self, action: str) -> str:
-        _ = self.t.gettext
         contact = self.kb.organisation.fallback_contact
-        intro = {
-            "book": _("Termine kann ich im Chat noch nicht buchen."),
-            "handoff": _("Ein Gespräch mit einer Person im Chat gibt es noch nicht."),
-            "interpreter": _("Sprachmittler kann ich im Chat noch nicht anfragen."),
-        }[action]
-        reach = _("Bitte melden Sie sich beim KI: Telefon {phone}, E-Mail {email}.")
+        reach = self.ui("Bitte melden Sie sich beim KI: Telefon {phone}, E-Mail {email}.")
         return (
-            intro
+            self.ui(_NOT_AVAILABLE[action])
             + " "
             + reach.format(phone="{" + contact + ".phone}", email="{" + contact + ".email}")
         )
 
-    def language_text(self) -> str:
-        _ = self.t.gettext
-        return _("Im Moment spricht Lotse nur Deutsch. Weitere Sprachen kommen bald.")
+    def notice_machine_translation(self) -> None:
+        """Once per language: say that the texts were translated automatically."""
+        lang = self.state.lang
+        key = f"mt:{lang}"
+        if self.kb.catalogs.review(lang) != i18n.MACHINE_DRAFT or key in self.state.seen:
+            return
+        self.state = replace(self.state, seen=(*self.state.seen, key))
+        self.say(
+            self.ui(
+                "Hinweis: Diese Texte wurden automatisch übersetzt. Wenn etwas unklar ist, "
+                "fragen Sie bei Ihrem Termin nach einer Sprachmittlung."
+            )
+        )
 
-    # --- events -------------------------------------------------------------------
+    # --- events ---------------------------------------------------------------------
 
     def start(self, lang_hint: str | None) -> None:
-        lang = self.state.lang
-        if lang_hint and lang_hint in i18n.available_languages():
-            lang = lang_hint
-        self.state = State(lang=lang)
-        self.t = i18n.ui(lang)
-        self.say(self.kb.organisation.welcome)
+        hint = i18n.normalize_language(lang_hint)
+        lang, ask_language = self.state.lang, False
+        if hint in self.kb.catalogs.available:
+            lang = hint
+        elif hint is not None:  # a language we do not speak: let the family choose
+            lang = i18n.FALLBACK_LANGUAGE if "en" in self.kb.catalogs.available else lang
+            ask_language = True
+        self.state = State(lang=lang, seen=self.state.seen)
+        self.say(self.local("ki.welcome", self.kb.organisation.welcome))
+        if ask_language:
+            self.state = replace(self.state, node=self.root)
+            self.say(self.ui("Welche Sprache möchten Sie?"), self.language_buttons())
+            return
+        self.notice_machine_translation()
         self.enter(self.root, push=False)
 
+    def choose_language(self, code: str) -> None:
+        self.state = replace(self.state, lang=code)
+        self.say(self.ui("Sprache: {language}").format(language=i18n.language_name(code)))
+        self.notice_machine_translation()
+        self.show()
+
     def command(self, name: str) -> None:
-        _ = self.t.gettext
         if name == "start":
             self.start(None)
         elif name == "menu":
@@ -207,11 +295,10 @@ class _Turn:
             self.say(self.not_available("handoff"))
             self.show(repeat=True)
         elif name == "language":
-            self.say(self.language_text())
-            self.show(repeat=True)
+            self.say(self.ui("Welche Sprache möchten Sie?"), self.language_buttons())
         elif name == "help":
             self.say(
-                _(
+                self.ui(
                     "Tippen Sie auf einen Knopf. Sie können auch schreiben.\n"
                     "/menu – Hauptmenü\n/back – zurück\n/human – mit einer Person sprechen\n"
                     "/language – Sprache wählen"
@@ -219,15 +306,22 @@ class _Turn:
             )
             self.show(repeat=True)
         else:
-            self.say(_("Diesen Befehl kenne ich nicht. Schreiben Sie /help für Hilfe."))
+            self.say(self.ui("Diesen Befehl kenne ich nicht. Schreiben Sie /help für Hilfe."))
             self.show(repeat=True)
 
     def press(self, button_id: str) -> None:
-        _ = self.t.gettext
-        nav = {BACK: "back", HOME: "menu", HUMAN: "human", HELP: "help"}
-        if button_id in nav:
-            self.command(nav[button_id])
+        if button_id in NAV_COMMANDS:
+            self.command(NAV_COMMANDS[button_id])
             return
+        if button_id == ORIGINAL:
+            self.show_lang = i18n.SOURCE_LANGUAGE
+            self.show()
+            return
+        if button_id.startswith(LANG_PREFIX):
+            code = button_id.removeprefix(LANG_PREFIX)
+            if code in self.kb.catalogs.available:
+                self.choose_language(code)
+                return
         node = self.kb.nodes[self.current]
         visible = {button.id for button in self.visible_buttons()}
         if button_id in (YES, NO) and button_id in visible and isinstance(node, AskNode):
@@ -238,7 +332,7 @@ class _Turn:
         if button_id in visible or from_root:
             self.enter(button_id)
             return
-        self.say(_("Dieser Knopf gehört zu einem früheren Schritt. Hier sind wir gerade:"))
+        self.say(self.ui("Dieser Knopf gehört zu einem früheren Schritt. Hier sind wir gerade:"))
         self.show()
 
     def answer(self, node: AskNode, values: dict[str, object]) -> None:
@@ -247,7 +341,6 @@ class _Turn:
         self.enter(node.next)
 
     def text(self, text: str) -> None:
-        _ = self.t.gettext
         stripped = text.strip()
         if stripped.startswith("/") and len(stripped) > 1:
             self.command(stripped[1:].split()[0].split("@")[0].casefold())
@@ -268,37 +361,30 @@ class _Turn:
             else:
                 self.answer(node, value)
                 return
-        pressed = match_button(stripped, self.visible_buttons())
+        # The step's own buttons first; a typed language name ("العربية") switches.
+        pressed = match_button(stripped, self.visible_buttons()) or match_button(
+            stripped, self.language_buttons()
+        )
         if pressed is not None:
             self.press(pressed.id)
             return
         self.state = replace(self.state, misses=self.state.misses + 1)
         if isinstance(node, AskNode):
-            hint = node.hint or _DEFAULT_HINTS.get(node.parser, "")
-            self.say(self.t.gettext(hint))
+            if node.hint:
+                self.say(self.local(f"{self.current}.hint", node.hint))
+            else:
+                self.say(self.ui(_DEFAULT_HINTS[node.parser]))
         else:
-            self.say(_("Das habe ich leider nicht verstanden. Bitte tippen Sie auf einen Knopf."))
+            self.say(
+                self.ui("Das habe ich leider nicht verstanden. Bitte tippen Sie auf einen Knopf.")
+            )
         if self.state.misses >= MISSES_BEFORE_PERSON:
-            self.say(_("Sie können auch mit einer Person sprechen."))
+            self.say(self.ui("Sie können auch mit einer Person sprechen."))
         self.show(repeat=True)
 
 
 def _is_handoff(node: AnyNode | None) -> bool:
     return isinstance(node, ActionNode) and node.action == "handoff"
-
-
-def _(message: str) -> str:
-    """Marks a string for extraction where it is translated later, at use."""
-    return message
-
-
-_DEFAULT_HINTS = {
-    "age": _("Bitte schreiben Sie das Alter als Zahl, zum Beispiel 9."),
-    "number": _("Bitte schreiben Sie eine Zahl."),
-    "yesno": _("Bitte tippen Sie auf „Ja“ oder „Nein“."),
-    "date": _("Bitte schreiben Sie ein Datum, zum Beispiel 20.09.2019."),
-    "birthdate": _("Bitte schreiben Sie das Geburtsdatum, zum Beispiel 20.09.2019."),
-}
 
 
 def handle(state: State, event: Event, kb: KnowledgeBase, *, today: dt.date) -> Outcome:

@@ -18,6 +18,7 @@ class State:
     slots: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     lang: str = "de"
     misses: int = 0  # consecutive inputs we did not understand at this step
+    seen: tuple[str, ...] = ()  # one-time notices already shown, e.g. "mt:ar"
 
     def with_slot(self, name: str, value: Any) -> State:
         return replace(self, slots=MappingProxyType({**self.slots, name: value}))
@@ -30,6 +31,7 @@ class State:
                 "slots": dict(self.slots),
                 "lang": self.lang,
                 "misses": self.misses,
+                "seen": list(self.seen),
             },
             ensure_ascii=False,
             sort_keys=True,
@@ -48,6 +50,7 @@ class State:
                 slots=MappingProxyType(dict(data.get("slots", {}))),
                 lang=str(data.get("lang", "de")),
                 misses=int(data.get("misses", 0)),
+                seen=tuple(str(item) for item in data.get("seen", [])),
             )
         except (ValueError, TypeError, AttributeError):
             return cls()

@@ -6,6 +6,7 @@ texts) so an editor sees all of them in one run, each as file:line:column.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from bot.i18n import SOURCE_LANGUAGE, Catalogs
 from bot.knowledge.conditions import ConditionError, Expr, parse_condition, slot_names
 from bot.knowledge.models import (
     SYSTEM_SLOTS,
@@ -52,6 +54,7 @@ class KnowledgeBase:
     node_flow: Mapping[str, str]
     conditions: Mapping[tuple[str, int], Expr]
     warnings: tuple[Problem, ...] = field(default=())
+    catalogs: Catalogs = field(default_factory=Catalogs)  # translations; German only if empty
 
     def __repr__(self) -> str:
         return f"KnowledgeBase({str(self.directory)!r}, {len(self.nodes)} nodes)"
@@ -61,13 +64,15 @@ class KnowledgeBase:
         flow = self.flows.get(target)
         return flow.start if flow is not None else target
 
-    def fill(self, text: str) -> str:
+    def fill(self, text: str, lang: str = SOURCE_LANGUAGE) -> str:
         """The text as a family sees it: {contact.field} placeholders filled with the
-        contact data (one edit updates all), [[key term]] markers shown as the term."""
+        contact data (one edit updates all; prose fields like `transport` translated),
+        [[key term]] markers shown as the term."""
 
         def replace(match: re.Match[str]) -> str:
-            contact = self.organisation.contacts[match.group(1)]
-            return str(getattr(contact, match.group(2)))
+            contact_id, name = match.groups()
+            value = str(getattr(self.organisation.contacts[contact_id], name))
+            return self.catalogs.text(lang, f"contacts.{contact_id}.{name}", value).text
 
         return KEY_TERM.sub(r"\1", PLACEHOLDER.sub(replace, text))
 
@@ -422,11 +427,14 @@ def _check_graph(
     return problems
 
 
-def load_knowledge(directory: Path) -> KnowledgeBase:
-    """The validated knowledge base, or KnowledgeError with every problem."""
+def load_knowledge(directory: Path, translations: Path | None = None) -> KnowledgeBase:
+    """The validated knowledge base with the catalogs in `translations` (German only
+    without them), or KnowledgeError with every problem."""
     kb, problems = check_knowledge(directory)
     if kb is None:
         raise KnowledgeError(problems)
+    if translations is not None:
+        kb = dataclasses.replace(kb, catalogs=Catalogs.load(translations))
     return kb
 
 
