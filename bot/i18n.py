@@ -204,8 +204,8 @@ def is_rtl(lang: str) -> bool:
 # A run of left-to-right material inside right-to-left text: German words, Latin
 # numbers, phone numbers, e-mail and web addresses, paragraph signs.
 _LTR_RUN = re.compile(
-    r"[+§(„]?[0-9A-Za-z\u00C0-\u024F]"
-    r"(?:[0-9A-Za-z\u00C0-\u024F.,@:/_\-–+()'„“ ]*[0-9A-Za-z\u00C0-\u024F)“])?"
+    r"(?:[(„/+]|§\s?)*[0-9A-Za-z\u00C0-\u024F]"
+    r"(?:[0-9A-Za-z\u00C0-\u024F.,@:/_\-–+()'„“§ ]*[0-9A-Za-z\u00C0-\u024F)“])?"
 )
 LRI, PDI, RLM = "\u2066", "\u2069", "\u200f"
 

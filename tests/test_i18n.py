@@ -198,6 +198,20 @@ def test_rtl_text_isolates_german_terms_numbers_phone_and_email() -> None:
     assert "\u202d" not in shown and "\u202e" not in shown  # no overrides, only isolates
 
 
+@pytest.mark.parametrize(
+    ("fragment", "isolated"),
+    [
+        ("(§ 24)", "(§ 24)"),
+        ("(§ 25 Abs. 1 oder 2)", "(§ 25 Abs. 1 oder 2)"),
+        ("/menu", "/menu"),
+        ("(Seiteneinstiegsberatung)", "(Seiteneinstiegsberatung)"),
+    ],
+)
+def test_rtl_isolates_keep_brackets_paragraphs_and_commands(fragment: str, isolated: str) -> None:
+    shown = i18n.isolate_ltr(f"نص {fragment} نص")
+    assert f"{i18n.LRI}{isolated}{i18n.PDI}" in shown
+
+
 def test_arabic_replies_are_isolated(tmp_path: Path) -> None:
     root = tmp_path / "t"
     kb = load_knowledge(KNOWLEDGE)
