@@ -61,7 +61,7 @@ H_FACTS = [
     "bleibt gültig",
     "selbst bezahlen",
     "600 Unterrichtsstunden",
-    "900 und 100 Stunden",
+    "900 Stunden Deutsch",
     "seit Dezember 2024",
     "Beitrag für jede Unterrichtsstunde",
     "Kostenbefreiung",

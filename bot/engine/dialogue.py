@@ -247,7 +247,8 @@ class _Turn:
         self.say(
             self.ui(
                 "Hinweis: Diese Texte wurden automatisch übersetzt. Wenn etwas unklar ist, "
-                "fragen Sie bei Ihrem Termin nach einer Sprachmittlung."
+                "fragen Sie uns. Für Ihren Termin im KI bekommen Sie auf Wunsch eine "
+                "Sprachmittlung."
             )
         )
 
