@@ -86,11 +86,51 @@ def chat(
 
 
 @cli.command()
-def run() -> None:
-    """Start the Telegram bot (needs TELEGRAM_BOT_TOKEN)."""
-    raise click.ClickException(
-        "the Telegram channel is not built yet; use `lotse chat` for a conversation"
+@click.option("--webhook", is_flag=True, help="Receive updates by webhook, not long polling.")
+def run(webhook: bool) -> None:
+    """Start the Telegram bot (needs TELEGRAM_BOT_TOKEN); stops on Ctrl-C or SIGTERM."""
+    import logging
+
+    from bot.channels import telegram
+    from bot.services.conversation import Conversations
+    from bot.services.outbox import Outbox
+    from bot.store import open_db
+
+    settings = _settings()
+    if settings.telegram.token is None:
+        raise click.ClickException("TELEGRAM_BOT_TOKEN is not set; run `lotse doctor`")
+    if webhook and not settings.telegram.webhook_url:
+        raise click.ClickException(
+            "--webhook needs telegram.webhook_url (LOTSE_TELEGRAM_WEBHOOK_URL)"
+        )
+    kb = _knowledge(settings.knowledge, settings.translations)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    database = open_db(settings.db)
+    try:
+        conversations = Conversations(database, lambda: kb)
+        outbox = Outbox(database, telegram.CHANNEL)
+        app = telegram.build_application(settings.telegram, conversations, outbox)
+        telegram.run(app, settings.telegram, webhook=webhook)
+    except telegram.StartError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        database.close()
+
+
+@cli.command()
+@click.option("--webhook", is_flag=True, help="Also check what `lotse run --webhook` needs.")
+def doctor(webhook: bool) -> None:
+    """Check settings, knowledge and database, without network; exit 1 on a problem."""
+    from bot.doctor import examine
+
+    findings = examine(webhook=webhook)
+    for finding in findings:
+        click.echo(str(finding))
+    problems = sum(1 for finding in findings if not finding.ok)
+    if problems:
+        raise click.ClickException(f"{problems} problem(s)")
 
 
 @cli.group()

@@ -41,12 +41,6 @@ def test_python_dash_m_bot_is_the_same_program() -> None:
     assert "knowledge" in result.stdout and "chat" in result.stdout
 
 
-def test_run_is_honest_until_the_telegram_channel_exists() -> None:
-    result = CliRunner().invoke(cli, ["run"])
-    assert result.exit_code == 1
-    assert "not built yet" in result.output
-
-
 def test_db_migrate(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["db", "migrate", "--db", f"{tmp_path}/x.db"])
     assert result.exit_code == 0, result.output

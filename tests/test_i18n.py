@@ -186,7 +186,10 @@ def test_translation_that_loses_a_key_term_or_placeholder_is_not_used(tmp_path: 
 
 
 def test_rtl_text_isolates_german_terms_numbers_phone_and_email() -> None:
-    text = "اتصلوا: +49 211 89-24077 أو ki-beratung@duesseldorf.de ([[x]])\nSeiteneinstiegsberatung هي"
+    text = (
+        "اتصلوا: +49 211 89-24077 أو ki-beratung@duesseldorf.de ([[x]])\n"
+        "Seiteneinstiegsberatung هي"
+    )
     shown = i18n.isolate_ltr(text.replace("[[x]]", "Schulpflicht"))
     lines = shown.split("\n")
     assert all(line.startswith(i18n.RLM) for line in lines)

@@ -10,18 +10,34 @@ from bot.engine.state import State
 
 
 def family_id(db: Database, channel: str, external_id: str, now: dt.datetime) -> int:
-    """The family's id, created on first contact; `last_seen_at` is refreshed."""
+    """The family's id, created on first contact; `last_seen_at` is refreshed, and a
+    family that writes again is active again."""
     stamp = now.isoformat(timespec="seconds")
     db.execute(
         "INSERT INTO families (channel, external_id, created_at, last_seen_at)"
         " VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (channel, external_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+        " ON CONFLICT (channel, external_id) DO UPDATE SET last_seen_at = excluded.last_seen_at,"
+        " inactive_at = NULL",
         [channel, external_id, stamp, stamp],
     )
     row = db.execute(
         "SELECT id FROM families WHERE channel = ? AND external_id = ?", [channel, external_id]
     ).fetchone()
     return int(row[0])
+
+
+def find_family(db: Database, channel: str, external_id: str) -> int | None:
+    """The family's id without creating it."""
+    row = db.execute(
+        "SELECT id FROM families WHERE channel = ? AND external_id = ?", [channel, external_id]
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
+def set_inactive(db: Database, family: int, now: dt.datetime | None) -> None:
+    """Marks a family that cannot be reached (it blocked the bot), or active again (None)."""
+    stamp = now.isoformat(timespec="seconds") if now else None
+    db.execute("UPDATE families SET inactive_at = ? WHERE id = ?", [stamp, family])
 
 
 def load_state(db: Database, family: int) -> State:

@@ -31,3 +31,24 @@ def m001_families_and_conversations(db: Database) -> None:
         not_null={"state", "updated_at"},
         foreign_keys=[("family_id", "families", "id")],
     )
+
+
+@migrations()
+def m002_telegram_delivery(db: Database) -> None:
+    """Update ids handled once, replies waiting to be sent, families that blocked the bot."""
+    _table(db, "families").add_column("inactive_at", str)
+    # Raw SQL for the cascades: deleting a family deletes what waits for it.
+    db.execute(
+        "CREATE TABLE processed_updates ("
+        " channel TEXT NOT NULL, update_id INTEGER NOT NULL, processed_at TEXT NOT NULL,"
+        " PRIMARY KEY (channel, update_id))"
+    )
+    db.execute("CREATE INDEX processed_updates_processed_at ON processed_updates (processed_at)")
+    db.execute(
+        "CREATE TABLE outbox ("
+        " id INTEGER PRIMARY KEY,"
+        " family_id INTEGER NOT NULL REFERENCES families (id) ON DELETE CASCADE,"
+        " text TEXT NOT NULL, buttons TEXT NOT NULL, lang TEXT NOT NULL,"
+        " sent_parts INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX outbox_family_id ON outbox (family_id)")

@@ -1,0 +1,77 @@
+"""Replies waiting to be sent: written in the event's transaction, deleted once sent.
+
+A crash between the commit and the send loses nothing: pending rows are sent on the
+next start. Rows hold only our own reply texts, never what a family wrote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from bot.engine import Button, Reply
+
+
+@dataclass(frozen=True)
+class Queued:
+    """One reply on its way to one family; `sent_parts` messages of it are out already."""
+
+    id: int
+    family_id: int
+    external_id: str
+    reply: Reply
+    sent_parts: int = 0
+
+
+def enqueue(db: Database, family: int, replies: tuple[Reply, ...], now: dt.datetime) -> None:
+    stamp = now.isoformat(timespec="seconds")
+    for reply in replies:
+        buttons = json.dumps([[b.id, b.label] for b in reply.buttons], ensure_ascii=False)
+        db.execute(
+            "INSERT INTO outbox (family_id, text, buttons, lang, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [family, reply.text, buttons, reply.lang, stamp],
+        )
+
+
+def pending(db: Database, channel: str, external_id: str | None = None) -> list[Queued]:
+    """Waiting replies of one channel (or of one family on it), oldest first."""
+    sql = (
+        "SELECT outbox.id, family_id, external_id, text, buttons, lang, sent_parts"
+        " FROM outbox JOIN families ON families.id = outbox.family_id"
+        " WHERE channel = ?"
+    )
+    params: list[object] = [channel]
+    if external_id is not None:
+        sql += " AND external_id = ?"
+        params.append(external_id)
+    rows = db.execute(sql + " ORDER BY outbox.id", params).fetchall()
+    return [
+        Queued(
+            id=row[0],
+            family_id=row[1],
+            external_id=row[2],
+            reply=Reply(
+                text=row[3],
+                buttons=tuple(Button(str(id_), str(label)) for id_, label in json.loads(row[4])),
+                lang=row[5],
+            ),
+            sent_parts=row[6],
+        )
+        for row in rows
+    ]
+
+
+def mark_parts_sent(db: Database, item_id: int, parts: int) -> None:
+    db.execute("UPDATE outbox SET sent_parts = ? WHERE id = ?", [parts, item_id])
+
+
+def remove(db: Database, item_id: int) -> None:
+    db.execute("DELETE FROM outbox WHERE id = ?", [item_id])
+
+
+def remove_family(db: Database, family: int) -> None:
+    db.execute("DELETE FROM outbox WHERE family_id = ?", [family])
