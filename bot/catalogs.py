@@ -36,7 +36,7 @@ from bot.knowledge.models import node_texts
 PACKAGE = Path(__file__).resolve().parent
 TEMPLATE = f"{DOMAIN}.pot"
 # `ui` is the engine's translate-now helper; `_` marks strings translated later.
-KEYWORDS = {"_": None, "ui": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "ui": None, "gettext": None, "ngettext": (1, 2)}
 CONTACT_FIELDS = ("transport", "hours")  # contact data that is prose, not an address
 WIDTH = 99
 

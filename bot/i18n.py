@@ -37,6 +37,12 @@ _KEY_TERM = re.compile(r"\[\[([^\[\]]+)\]\]")
 _ALIASES = {"kmr": "ku", "ua": "uk", "pes": "fa", "prs": "fa", "pbu": "ps", "pst": "ps"}
 
 
+def _(message: str) -> str:
+    """Marks a German UI string for extraction (`lotse i18n extract`); it is translated
+    where it is shown, in the family's language."""
+    return message
+
+
 def normalize_language(code: str | None) -> str | None:
     """'pt-BR' -> 'pt', 'UK' -> 'uk', 'kmr' -> 'ku'; None for empty input."""
     if not code:

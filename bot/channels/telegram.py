@@ -54,6 +54,7 @@ from bot import i18n
 from bot.channels.telegram_format import button_press, html_messages, keyboard
 from bot.config import TelegramSettings
 from bot.engine import Command, Event, Reply, Start, TextInput
+from bot.i18n import _
 from bot.services.conversation import Conversations
 from bot.services.outbox import Outbox, Queued
 
@@ -66,11 +67,6 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _LOTSE = "lotse"
 
 log = logging.getLogger(__name__)
-
-
-def _(message: str) -> str:
-    """Marks a string for extraction where it is translated later, at use."""
-    return message
 
 
 COMMAND_DESCRIPTIONS = {

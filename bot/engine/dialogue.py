@@ -17,6 +17,7 @@ from bot.engine.events import Button, ButtonPress, Command, Event, Reply, Start,
 from bot.engine.matcher import match_button
 from bot.engine.parsers import ParseFailure, parse, system_slots
 from bot.engine.state import MAX_HISTORY, State
+from bot.i18n import _
 from bot.knowledge.conditions import evaluate
 from bot.knowledge.loader import AnyNode, KnowledgeBase
 from bot.knowledge.models import ActionNode, AnswerNode, AskNode, MenuNode, RouteNode
@@ -34,11 +35,6 @@ NAV_COMMANDS = {BACK: "back", HOME: "menu", HUMAN: "human", HELP: "help", LANGUA
 class Outcome:
     state: State
     replies: tuple[Reply, ...]
-
-
-def _(message: str) -> str:
-    """Marks a string for extraction; it is translated where it is used."""
-    return message
 
 
 _DEFAULT_HINTS = {

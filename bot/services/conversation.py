@@ -17,6 +17,7 @@ from sqlite_utils import Database
 from bot import i18n
 from bot.engine import Button, Command, Event, Reply, handle
 from bot.engine.dialogue import HOME
+from bot.i18n import _
 from bot.knowledge import KnowledgeBase
 from bot.store import transaction
 from bot.store.conversations import family_id, find_family, load_state, save_state
@@ -31,11 +32,6 @@ MEDIA_KINDS = ("voice", "photo", "sticker", "location", "document", "other")
 
 def berlin_now() -> dt.datetime:
     return dt.datetime.now(BERLIN)
-
-
-def _(message: str) -> str:
-    """Marks a string for extraction where it is translated later, at use."""
-    return message
 
 
 _MEDIA_TEXTS = {
