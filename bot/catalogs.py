@@ -36,7 +36,8 @@ from bot.knowledge.models import node_texts
 PACKAGE = Path(__file__).resolve().parent
 TEMPLATE = f"{DOMAIN}.pot"
 # `ui` is the engine's translate-now helper; `_` marks strings translated later.
-KEYWORDS = {"_": None, "ui": None, "gettext": None, "ngettext": (1, 2)}
+# `button(id, label)` is the booking flow's translated button.
+KEYWORDS = {"_": None, "ui": None, "gettext": None, "ngettext": (1, 2), "button": (2,)}
 CONTACT_FIELDS = ("transport", "hours")  # contact data that is prose, not an address
 WIDTH = 99
 
@@ -49,6 +50,9 @@ def knowledge_messages(kb: KnowledgeBase) -> Iterator[tuple[str, str, str]]:
             value = getattr(contact, name)
             if value:
                 yield f"contacts.{contact_id}.{name}", value, "ki.yaml"
+    if kb.appointments is not None:
+        for type_id, kind in kb.appointments.types.items():
+            yield f"appointments.{type_id}.name", kind.name, "appointments.yaml"
     for node_id, node in kb.nodes.items():
         where = f"flows/{kb.node_flow[node_id]}.yaml"
         for field_path, text in node_texts(node).items():

@@ -3,6 +3,7 @@ per problem, never a traceback."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -161,7 +162,7 @@ def knowledge_test(directory: Path | None) -> None:
     """Replay the transcript tests in DIRECTORY/tests/*.yaml through the engine."""
     import datetime as dt
 
-    from bot.engine.transcripts import run_transcripts
+    from bot.services.transcripts import run_transcripts
 
     directory = directory or _settings().knowledge
     kb = _knowledge(directory)
@@ -248,6 +249,42 @@ def i18n_status(check: bool) -> None:
             click.echo(f"      {row.lang} {where}: {why}", err=True)
     if check and not all(row.complete for row in rows):
         raise click.ClickException("some translations are missing, outdated or broken")
+
+
+@cli.group()
+def bookings() -> None:
+    """Appointments booked in the chat."""
+
+
+@bookings.command("export")
+@click.option(
+    "--format", "fmt", type=click.Choice(["ics", "csv"]), default="ics", show_default=True
+)
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day (today).")
+@click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True)
+@click.option("--db", "db_path", type=click.Path(path_type=Path), help="SQLite file.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="File (default: stdout).")
+def bookings_export(
+    fmt: str, start: dt.datetime | None, days: int, db_path: Path | None, output: Path | None
+) -> None:
+    """Write the confirmed appointments of a period for the office calendar."""
+    from bot.services.export import export
+    from bot.store import open_db
+
+    settings = _settings()
+    kb = _knowledge(settings.knowledge, settings.translations)
+    database = open_db(db_path or settings.db)
+    try:
+        data = export(database, kb, (start or dt.datetime.now()).date(), days, fmt)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        database.close()
+    if output is None:
+        click.echo(data.decode("utf-8"), nl=False)
+    else:
+        output.write_bytes(data)
+        click.echo(str(output))
 
 
 @cli.group()

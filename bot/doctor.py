@@ -40,6 +40,7 @@ def examine(environ: dict[str, str] | None = None, *, webhook: bool = False) -> 
         Finding(True, "settings", f"read ({where} and the environment)"),
         *_telegram(settings, webhook=webhook),
         _knowledge(settings),
+        *_appointments(settings),
         _database(settings.db),
     ]
 
@@ -89,6 +90,25 @@ def _knowledge(settings: Settings) -> Finding:
         f"{settings.knowledge}: {len(kb.flows)} flows, {len(kb.nodes)} nodes,"
         f" {len(kb.warnings)} warning(s)",
     )
+
+
+def _appointments(settings: Settings) -> list[Finding]:
+    """Booking in the chat needs real opening hours, not the bundled examples."""
+    try:
+        kb = load_knowledge(settings.knowledge)
+    except KnowledgeError:
+        return []  # reported by the knowledge check
+    if kb.appointments is None:
+        return [Finding(True, "appointments", "not configured: families book by phone")]
+    if kb.appointments.example:
+        return [
+            Finding(
+                False,
+                "appointments",
+                "appointments.yaml has EXAMPLE hours (example: true); set the KI's real hours",
+            )
+        ]
+    return [Finding(True, "appointments", f"{len(kb.appointments.types)} appointment type(s)")]
 
 
 def _database(path: Path) -> Finding:

@@ -613,7 +613,12 @@ class FakeBotAPI:
             raise ApiError(400, "Bad Request: there is no document in the request")
         size = len(files.get("document", b""))
         document = {"file_id": f"doc{size}", "file_unique_id": f"udoc{size}", "file_size": size}
-        return self._bot_message(chat_id, document=document, caption=params.get("caption"))
+        return self._bot_message(
+            chat_id,
+            document=document,
+            caption=params.get("caption"),
+            reply_markup=self._markup(params),
+        )
 
     async def _api_copymessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         source = self._stored(params, "from_chat_id")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -35,9 +36,22 @@ def test_run_webhook_needs_a_url(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "LOTSE_TELEGRAM_WEBHOOK_URL" in result.output
 
 
+def confirmed_hours(tmp_path: Path) -> Path:
+    """The bundled knowledge with its example hours marked as confirmed by the KI."""
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", knowledge)
+    hours = knowledge / "appointments.yaml"
+    hours.write_text(hours.read_text("utf-8").replace("example: true", "example: false"), "utf-8")
+    return knowledge
+
+
 def test_doctor_all_well(tmp_path: Path) -> None:
     open_db(tmp_path / "lotse.db").close()
-    more = {"TELEGRAM_BOT_TOKEN": TOKEN, "LOTSE_TELEGRAM_WEBHOOK_URL": "https://x.example/tg"}
+    more = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "LOTSE_TELEGRAM_WEBHOOK_URL": "https://x.example/tg",
+        "LOTSE_KNOWLEDGE": str(confirmed_hours(tmp_path)),
+    }
     result = CliRunner().invoke(cli, ["doctor", "--webhook"], env=env(tmp_path, **more))
     assert result.exit_code == 0, result.output
     assert "PROBLEM" not in result.output
@@ -67,3 +81,9 @@ def test_doctor_with_unreadable_settings(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["doctor"], env={"LOTSE_CONFIG": str(bad)})
     assert result.exit_code == 1
     assert "secrets are read from the environment only" in result.output
+
+
+def test_doctor_flags_example_opening_hours(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["doctor"], env=env(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN))
+    assert result.exit_code == 1
+    assert "PROBLEM  appointments: appointments.yaml has EXAMPLE hours" in result.output

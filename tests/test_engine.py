@@ -6,7 +6,18 @@ from dataclasses import replace
 
 import pytest
 
-from bot.engine import Button, ButtonPress, Command, Event, Reply, Start, State, TextInput, handle
+from bot.engine import (
+    Button,
+    ButtonPress,
+    Command,
+    Effect,
+    Event,
+    Reply,
+    Start,
+    State,
+    TextInput,
+    handle,
+)
 from bot.engine.dialogue import BACK, HOME, HUMAN
 from bot.knowledge import KnowledgeBase
 from tests.conftest import TODAY
@@ -182,10 +193,17 @@ def test_stale_button_reshows_the_current_step(chat: Chat) -> None:
 
 def test_main_menu_buttons_work_from_anywhere(chat: Chat) -> None:
     chat.to_age_question()
-    chat.send(ButtonPress("main_book"))
-    assert chat.state.node == "main_book"
-    assert "noch nicht buchen" in chat.text
+    chat.send(ButtonPress("main_human"))
+    assert chat.state.node == "main_human"
     assert "+49 211 89-24077" in chat.text
+
+
+def test_booking_is_handed_to_the_booking_service(chat: Chat) -> None:
+    outcome = handle(chat.state, ButtonPress("main_book"), chat.kb, today=TODAY)
+    assert outcome.effects == (Effect("book", "main"),)
+    assert outcome.state.node == "main_book"
+    outcome = handle(chat.state, ButtonPress("main_appointments"), chat.kb, today=TODAY)
+    assert outcome.effects == (Effect("appointments", "main"),)
 
 
 def test_contacts_are_filled_from_ki_yaml(chat: Chat) -> None:

@@ -40,6 +40,10 @@ def test_random_sequences_keep_a_way_forward(
             event = item
         outcome = handle(state, event, kb, today=TODAY)
         state = outcome.state
+        if outcome.effects:  # a service (booking) takes over and answers
+            state = outcome.state
+            visible = []
+            continue
         assert outcome.replies, f"no reply to {event!r}"
         last = outcome.replies[-1]
         assert last.buttons or last.expects, f"no way forward after {event!r}"

@@ -435,3 +435,28 @@ async def test_lotse_run_answers_and_stops_cleanly_on_sigterm(
     assert process.returncode == 0, output.decode()
     assert "Application started" in output.decode()
     assert TOKEN not in output.decode() and TOKEN.split(":")[1] not in output.decode()
+
+
+async def test_a_family_books_an_appointment_and_gets_the_calendar_file(
+    api: FakeBotAPI, tmp_path: Path
+) -> None:
+    kb = load_knowledge(ROOT / "knowledge")
+    family = Family(api)
+    async with lotse(api, tmp_path / "lotse.db", lambda: kb):
+        shown = await family.write("/start")
+        shown = await family.press(buttons(shown[-1])["Termin buchen"])
+        shown = await family.press(buttons(shown[-1])["✅ Einverstanden"])
+        shown = await family.press(buttons(shown[-1])["Seiteneinstiegsberatung im KI"])
+        first_day = next(iter(buttons(shown[-1]).values()))
+        shown = await family.press(first_day)
+        first_time = next(iter(buttons(shown[-1]).values()))
+        shown = await family.press(first_time)
+        shown = await family.press(buttons(shown[-1])["1"])
+        shown = await family.write("8")
+        shown = await family.press(buttons(shown[-1])["Nein"])
+        assert "Bitte prüfen Sie" in shown[-1]["text"]
+        shown = await family.press(buttons(shown[-1])["✅ Verbindlich buchen"])
+        assert "Ihr Termin ist gebucht" in shown[0]["text"]
+        documents = [message for message in shown if "document" in message]
+        assert len(documents) == 1 and documents[0]["document"]["file_size"] > 200
+        assert "📋 Meine Termine" in buttons(shown[-1])  # the keyboard goes with the file

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine.transcripts import run_transcripts
 from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.services.transcripts import run_transcripts
 from tests.conftest import KNOWLEDGE, TODAY
 
 RESULTS, PROBLEMS = run_transcripts(load_knowledge(KNOWLEDGE), KNOWLEDGE, TODAY)

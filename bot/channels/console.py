@@ -4,6 +4,7 @@ programs (`lotse chat --jsonl`, one JSON event per input line, one JSON reply pe
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import IO, Any
@@ -33,6 +34,8 @@ def render(replies: list[Reply]) -> str:
     counter = 0
     for reply in replies:
         lines.append(reply.text)
+        for attachment in reply.files:
+            lines.append(f"  📎 {attachment.name} ({len(attachment.data)} bytes)")
         for button in reply.buttons:
             key = keys[counter] if keys else str(counter + 1)
             lines.append(f"  [{key}] {button.label}")
@@ -102,11 +105,17 @@ def _event_from_json(data: Any, shown: list[Reply], lang: str | None) -> Event:
 
 def reply_json(reply: Reply) -> dict[str, Any]:
     """The stable wire format of one reply (fields may be added, never changed)."""
-    return {
+    data: dict[str, Any] = {
         "text": reply.text,
         "buttons": [{"id": button.id, "label": button.label} for button in reply.buttons],
         "lang": reply.lang,
     }
+    if reply.files:
+        data["files"] = [
+            {"name": f.name, "mime": f.mime, "base64": base64.b64encode(f.data).decode("ascii")}
+            for f in reply.files
+        ]
+    return data
 
 
 def jsonl(handler: Handler, stdin: IO[str], stdout: IO[str], lang: str | None) -> None:

@@ -22,6 +22,7 @@ from telegram import (
     BotCommand,
     BotCommandScopeAllPrivateChats,
     ChatMemberUpdated,
+    InputFile,
     LinkPreviewOptions,
     Message,
     Update,
@@ -113,19 +114,28 @@ async def _send(
     first_part: int = 0,
     part_sent: Callable[[int], None] | None = None,
 ) -> None:
-    """One reply as one or more messages (the buttons go with the last), starting at
-    `first_part`; `part_sent(n)` is told after each message but the last."""
+    """One reply as one or more messages, then its files (the buttons go with the last
+    part), starting at `first_part`; `part_sent(n)` is told after each part but the last."""
     texts = html_messages(reply.text)
     markup = keyboard(reply.buttons)
-    for index in range(first_part, len(texts)):
-        last = index == len(texts) - 1
-        await bot.send_message(
-            chat_id,
-            texts[index],
-            parse_mode=ParseMode.HTML,
-            reply_markup=markup if last else None,
-            link_preview_options=NO_PREVIEW,
-        )
+    parts = len(texts) + len(reply.files)
+    for index in range(first_part, parts):
+        last = index == parts - 1
+        if index < len(texts):
+            await bot.send_message(
+                chat_id,
+                texts[index],
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup if last else None,
+                link_preview_options=NO_PREVIEW,
+            )
+        else:
+            attachment = reply.files[index - len(texts)]
+            await bot.send_document(
+                chat_id,
+                InputFile(attachment.data, filename=attachment.name),
+                reply_markup=markup if last else None,
+            )
         if part_sent is not None and not last:
             part_sent(index + 1)
 
@@ -170,14 +180,15 @@ async def deliver(bot: ExtBot[Any], lotse: Lotse, external_id: str | None = None
 
 
 async def _retry_forever(app: LotseApp) -> None:
-    """Every few seconds, sends what an earlier try could not."""
+    """Every few seconds: queues due appointment reminders, then sends what waits."""
     lotse = _lotse(app.bot_data)
     while True:
         await asyncio.sleep(lotse.retry_seconds)
         try:
+            lotse.conversations.send_reminders(CHANNEL)
             await deliver(app.bot, lotse)
         except Exception:
-            log.exception("retrying the outbox failed")
+            log.exception("reminders or retrying the outbox failed")
 
 
 # --- handlers ----------------------------------------------------------------------------

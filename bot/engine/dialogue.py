@@ -13,7 +13,16 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from bot import i18n
-from bot.engine.events import Button, ButtonPress, Command, Event, Reply, Start, TextInput
+from bot.engine.events import (
+    Button,
+    ButtonPress,
+    Command,
+    Effect,
+    Event,
+    Reply,
+    Start,
+    TextInput,
+)
 from bot.engine.matcher import match_button
 from bot.engine.parsers import ParseFailure, parse, system_slots
 from bot.engine.state import MAX_HISTORY, State
@@ -35,6 +44,7 @@ NAV_COMMANDS = {BACK: "back", HOME: "menu", HUMAN: "human", HELP: "help", LANGUA
 class Outcome:
     state: State
     replies: tuple[Reply, ...]
+    effects: tuple[Effect, ...] = ()
 
 
 _DEFAULT_HINTS = {
@@ -47,6 +57,7 @@ _DEFAULT_HINTS = {
 STAMP = _("Stand: {date}")
 _NOT_AVAILABLE = {
     "book": _("Termine kann ich im Chat noch nicht buchen."),
+    "appointments": _("Termine kann ich im Chat noch nicht buchen."),
     "handoff": _("Ein Gespräch mit einer Person im Chat gibt es noch nicht."),
     "interpreter": _("Sprachmittler kann ich im Chat noch nicht anfragen."),
 }
@@ -64,6 +75,7 @@ class _Turn:
         self.state = state
         self.today = today
         self.replies: list[Reply] = []
+        self.effects: list[Effect] = []
         self.show_lang: str | None = None  # "de" while showing the original text
         self.fell_back = False  # some text of this turn is not in the family's language
 
@@ -183,10 +195,18 @@ class _Turn:
         if isinstance(node, MenuNode | AskNode):
             texts.append(self.local(f"{node_id}.text", node.text))
         elif isinstance(node, ActionNode):
+            service = node.action in ("book", "appointments") and self.kb.appointments
+            if service and not repeat:  # the booking service takes over from here
+                if node.text:
+                    self.say(self.local(f"{node_id}.text", node.text))
+                self.effects.append(Effect(node.action, self.kb.node_flow[node_id]))
+                return
             if node.text and not repeat:
                 texts.append(self.local(f"{node_id}.text", node.text))
             if node.action == "language":
                 texts.append(self.ui("Welche Sprache möchten Sie?"))
+            elif service:
+                texts.append(self.ui("Wie geht es weiter?"))
             else:
                 texts.append(self.not_available(node.action))
         buttons = self.visible_buttons()
@@ -395,4 +415,4 @@ def handle(state: State, event: Event, kb: KnowledgeBase, *, today: dt.date) -> 
         turn.press(event.id)
     elif isinstance(event, TextInput):
         turn.text(event.text)
-    return Outcome(turn.state, tuple(turn.replies))
+    return Outcome(turn.state, tuple(turn.replies), tuple(turn.effects))

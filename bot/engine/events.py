@@ -41,6 +41,15 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file that goes with a reply, e.g. the .ics of an appointment."""
+
+    name: str
+    mime: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message to the family. `expects` names the parser of an open question
     (e.g. "age") so a channel can tell typed answers from button numbers."""
@@ -49,3 +58,13 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     lang: str = "de"
     expects: str | None = None
+    files: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Effect:
+    """Work the engine asks a service to do, e.g. start the booking flow ("book") or show
+    the family's appointments ("appointments"); `flow` is where it was asked."""
+
+    kind: str
+    flow: str

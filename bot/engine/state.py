@@ -19,6 +19,7 @@ class State:
     lang: str = "de"
     misses: int = 0  # consecutive inputs we did not understand at this step
     seen: tuple[str, ...] = ()  # one-time notices already shown, e.g. "mt:ar"
+    booking: Mapping[str, Any] | None = None  # the booking flow's own step, while it runs
 
     def with_slot(self, name: str, value: Any) -> State:
         return replace(self, slots=MappingProxyType({**self.slots, name: value}))
@@ -32,6 +33,7 @@ class State:
                 "lang": self.lang,
                 "misses": self.misses,
                 "seen": list(self.seen),
+                "booking": dict(self.booking) if self.booking is not None else None,
             },
             ensure_ascii=False,
             sort_keys=True,
@@ -51,6 +53,7 @@ class State:
                 lang=str(data.get("lang", "de")),
                 misses=int(data.get("misses", 0)),
                 seen=tuple(str(item) for item in data.get("seen", [])),
+                booking=dict(data["booking"]) if data.get("booking") else None,
             )
         except (ValueError, TypeError, AttributeError):
             return cls()

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from bot.i18n import SOURCE_LANGUAGE, Catalogs
+from bot.knowledge.appointments import Appointments
 from bot.knowledge.conditions import ConditionError, Expr, parse_condition, slot_names
 from bot.knowledge.models import (
     SYSTEM_SLOTS,
@@ -35,6 +36,7 @@ from bot.knowledge.yamlpos import LoadedYaml, YamlPath, load_yaml
 M = TypeVar("M", bound=BaseModel)
 AnyNode = MenuNode | AskNode | RouteNode | AnswerNode | ActionNode
 ORGANISATION_FILE = "ki.yaml"
+APPOINTMENTS_FILE = "appointments.yaml"
 FLOWS_DIR = "flows"
 MAX_MESSAGE_CHARS = 600  # plain language: one idea per message
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\.([a-z]+)\}")
@@ -55,6 +57,7 @@ class KnowledgeBase:
     conditions: Mapping[tuple[str, int], Expr]
     warnings: tuple[Problem, ...] = field(default=())
     catalogs: Catalogs = field(default_factory=Catalogs)  # translations; German only if empty
+    appointments: Appointments | None = None  # None: booking in the chat is not offered
 
     def __repr__(self) -> str:
         return f"KnowledgeBase({str(self.directory)!r}, {len(self.nodes)} nodes)"
@@ -164,6 +167,7 @@ class _Checker:
         self.node_flow: dict[str, str] = {}
         self.conditions: dict[tuple[str, int], Expr] = {}
         self.organisation: Organisation | None = None
+        self.appointments: Appointments | None = None
 
     def run(self) -> KnowledgeBase | None:
         org_file = self.load_organisation()
@@ -173,6 +177,7 @@ class _Checker:
         if self.organisation is not None and org_file is not None:
             self.check_organisation(org_file, self.organisation)
         self.check_nodes()
+        self.load_appointments()
         if self.organisation is not None and self.nodes and self.complete:
             self.problems += _check_graph(
                 self.organisation.root, self.flows, self.nodes, self.node_home
@@ -187,6 +192,7 @@ class _Checker:
             node_flow=MappingProxyType(self.node_flow),
             conditions=MappingProxyType(self.conditions),
             warnings=tuple(sorted(self.problems)),
+            appointments=self.appointments,
         )
 
     def load_organisation(self) -> _File | None:
@@ -268,6 +274,33 @@ class _Checker:
                 self.problems.append(
                     file.problem(("start",), f"start '{flow.start}' is not a node of this flow")
                 )
+
+    def load_appointments(self) -> None:
+        """knowledge/appointments.yaml is optional: without it, booking is by phone."""
+        path = self.directory / APPOINTMENTS_FILE
+        if not path.is_file():
+            return
+        model, loaded, problems = load_model_file(path, Appointments)
+        self.problems += problems
+        if model is None:
+            return
+        file = _File(path, loaded, model)
+        for type_id, kind in model.types.items():
+            base: YamlPath = ("types", type_id)
+            for index, journey in enumerate(kind.journeys):
+                if journey not in self.flows:
+                    message = f"unknown flow '{journey}'"
+                    self.problems.append(file.problem((*base, "journeys", index), message))
+            contacts = self.organisation.contacts if self.organisation else {}
+            if kind.contact not in contacts:
+                message = f"unknown contact '{kind.contact}'"
+                self.problems.append(file.problem((*base, "contact"), message))
+            documents = self.nodes.get(kind.documents or "")
+            if kind.documents and not (isinstance(documents, AnswerNode) and documents.checklist):
+                message = f"'{kind.documents}' is not an answer node with a checklist"
+                self.problems.append(file.problem((*base, "documents"), message))
+            self.check_text(file, (*base, "name"), f"appointments.{type_id}.name", kind.name)
+        self.appointments = model
 
     def check_organisation(self, file: _File, organisation: Organisation) -> None:
         if self.complete and organisation.root not in self.known_targets:
@@ -443,4 +476,5 @@ def json_schemas() -> dict[str, Any]:
     return {
         "flow": FlowFile.model_json_schema(),
         "organisation": Organisation.model_json_schema(),
+        "appointments": Appointments.model_json_schema(),
     }

@@ -120,7 +120,7 @@ class ActionNode(_Model):
     """A step that needs a service: book an appointment, hand over, request a mediator."""
 
     type: Literal["action"]
-    action: Literal["book", "handoff", "interpreter", "language"]
+    action: Literal["book", "appointments", "handoff", "interpreter", "language"]
     text: Text | None = Field(None, description="Optional introduction shown first.")
     buttons: list[Button] = Field(default_factory=list)
 

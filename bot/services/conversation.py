@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from bot import i18n
-from bot.engine import Button, Command, Event, Reply, handle
+from bot.engine import Button, Command, Event, Reply, State, handle
 from bot.engine.dialogue import HOME
 from bot.i18n import _
 from bot.knowledge import KnowledgeBase
+from bot.services import booking
 from bot.store import transaction
 from bot.store.conversations import family_id, find_family, load_state, save_state
 from bot.store.outbox import enqueue
@@ -97,19 +98,45 @@ class Conversations:
             if update_id is not None and not record_update(self.db, channel, update_id, now):
                 return []
             family = family_id(self.db, channel, external_id, now)
-            outcome = handle(load_state(self.db, family), event, kb, today=now.date())
-            replies = outcome.replies
+            state, replies = self._run(kb, family, load_state(self.db, family), event, now)
             if media is not None and replies:
-                t = i18n.ui(outcome.state.lang, kb.catalogs)
+                t = i18n.ui(state.lang, kb.catalogs)
                 notice = t.gettext(_MEDIA_TEXTS.get(media, _MEDIA_TEXTS["other"]))
                 replies = (
                     replace(replies[0], text=f"{notice}\n\n{replies[0].text}"),
                     *replies[1:],
                 )
-            save_state(self.db, family, outcome.state, now)
+            save_state(self.db, family, state, now)
             if update_id is not None:
                 enqueue(self.db, family, replies, now)
         return list(replies)
+
+    def _run(
+        self, kb: KnowledgeBase, family: int, state: State, event: Event, now: dt.datetime
+    ) -> tuple[State, tuple[Reply, ...]]:
+        """The booking flow answers its own steps; everything else goes to the engine,
+        whose effects (book, my appointments) hand over to the booking flow."""
+        replies: list[Reply] = []
+        rest: Event | None = event
+        if kb.appointments is not None:
+            turn = booking.Turn(self.db, kb, family, now, state, replies)
+            rest = booking.handle(turn, event)
+            state = turn.state
+        if rest is not None:
+            outcome = handle(state, rest, kb, today=now.date())
+            state = outcome.state
+            replies += outcome.replies
+            for effect in outcome.effects:
+                turn = booking.Turn(self.db, kb, family, now, state, replies)
+                booking.start(turn, effect.kind, effect.flow)
+                state = turn.state
+        return state, tuple(replies)
+
+    def send_reminders(self, channel: str) -> int:
+        """Queue the appointment reminders that are due, in the families' languages."""
+        from bot.services.reminders import send_due
+
+        return send_due(self.db, self.knowledge(), channel, self.clock())
 
     def _catalogs(self) -> i18n.Catalogs | None:
         """The translations, or None (German) when even the knowledge fails: the apology

@@ -52,3 +52,38 @@ def m002_telegram_delivery(db: Database) -> None:
         " sent_parts INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL)"
     )
     db.execute("CREATE INDEX outbox_family_id ON outbox (family_id)")
+
+
+@migrations()
+def m003_bookings(db: Database) -> None:
+    """Appointments, the seats that enforce capacity, reminders, consent, attachments."""
+    _table(db, "families").add_column("consent_at", str)
+    db.execute(
+        "CREATE TABLE bookings ("
+        " id INTEGER PRIMARY KEY,"
+        " family_id INTEGER NOT NULL REFERENCES families (id) ON DELETE CASCADE,"
+        " type TEXT NOT NULL, starts_at TEXT NOT NULL, minutes INTEGER NOT NULL,"
+        " status TEXT NOT NULL"
+        "  CHECK (status IN ('held', 'confirmed', 'cancelled', 'expired', 'no_show')),"
+        " hold_until TEXT, children INTEGER, ages TEXT, mediator_lang TEXT,"
+        " lang TEXT NOT NULL, sequence INTEGER NOT NULL DEFAULT 0, cancel_reason TEXT,"
+        " created_at TEXT NOT NULL, updated_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX bookings_family ON bookings (family_id, status)")
+    db.execute("CREATE INDEX bookings_starts_at ON bookings (starts_at)")
+    # The capacity guard: one row per occupied seat; the primary key forbids a second.
+    db.execute(
+        "CREATE TABLE booking_seats ("
+        " type TEXT NOT NULL, starts_at TEXT NOT NULL, seat INTEGER NOT NULL CHECK (seat >= 1),"
+        " booking_id INTEGER NOT NULL UNIQUE REFERENCES bookings (id) ON DELETE CASCADE,"
+        " PRIMARY KEY (type, starts_at, seat))"
+    )
+    db.execute(
+        "CREATE TABLE reminders ("
+        " id INTEGER PRIMARY KEY,"
+        " booking_id INTEGER NOT NULL REFERENCES bookings (id) ON DELETE CASCADE,"
+        " hours INTEGER NOT NULL, due_at TEXT NOT NULL, sent_at TEXT,"
+        " UNIQUE (booking_id, hours))"
+    )
+    db.execute("CREATE INDEX reminders_due ON reminders (sent_at, due_at)")
+    _table(db, "outbox").add_column("files", str)

@@ -6,13 +6,14 @@ next start. Rows hold only our own reply texts, never what a family wrote.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from bot.engine import Button, Reply
+from bot.engine import Attachment, Button, Reply
 
 
 @dataclass(frozen=True)
@@ -30,17 +31,20 @@ def enqueue(db: Database, family: int, replies: tuple[Reply, ...], now: dt.datet
     stamp = now.isoformat(timespec="seconds")
     for reply in replies:
         buttons = json.dumps([[b.id, b.label] for b in reply.buttons], ensure_ascii=False)
+        files = json.dumps(
+            [[f.name, f.mime, base64.b64encode(f.data).decode("ascii")] for f in reply.files]
+        )
         db.execute(
-            "INSERT INTO outbox (family_id, text, buttons, lang, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [family, reply.text, buttons, reply.lang, stamp],
+            "INSERT INTO outbox (family_id, text, buttons, lang, files, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [family, reply.text, buttons, reply.lang, files, stamp],
         )
 
 
 def pending(db: Database, channel: str, external_id: str | None = None) -> list[Queued]:
     """Waiting replies of one channel (or of one family on it), oldest first."""
     sql = (
-        "SELECT outbox.id, family_id, external_id, text, buttons, lang, sent_parts"
+        "SELECT outbox.id, family_id, external_id, text, buttons, lang, sent_parts, files"
         " FROM outbox JOIN families ON families.id = outbox.family_id"
         " WHERE channel = ?"
     )
@@ -58,6 +62,10 @@ def pending(db: Database, channel: str, external_id: str | None = None) -> list[
                 text=row[3],
                 buttons=tuple(Button(str(id_), str(label)) for id_, label in json.loads(row[4])),
                 lang=row[5],
+                files=tuple(
+                    Attachment(str(name), str(mime), base64.b64decode(data))
+                    for name, mime, data in json.loads(row[7] or "[]")
+                ),
             ),
             sent_parts=row[6],
         )

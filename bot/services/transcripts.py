@@ -1,5 +1,6 @@
 """Transcript tests: editors write conversations in YAML (knowledge/tests/*.yaml) and
-`lotse knowledge test` or pytest replays them through the real engine.
+`lotse knowledge test` or pytest replays them through the real conversation service (the
+engine, the booking flow, and an SQLite database in memory), at 10:00 on `today`.
 
     today: 2026-11-22            # the date the conversations happen (default: today)
     transcripts:
@@ -7,7 +8,7 @@
         steps:
           - press: Schule für mein Kind      # a button label as shown, or a button id
           - say: "9"                        # typed text
-            expect: [Schulpflicht]          # fragments the replies must contain
+            expect: [Schulpflicht]          # fragments the texts or buttons must contain
             absent: [Berufskolleg]          # fragments they must not contain
             node: se_school                 # where the conversation must be now
           - command: back                   # menu, back, help, human, language, start
@@ -24,12 +25,14 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bot.engine.dialogue import handle
 from bot.engine.events import ButtonPress, Command, Event, Reply, Start, TextInput
 from bot.engine.state import State
 from bot.knowledge import KnowledgeBase, Problem
 from bot.knowledge.loader import load_model_file
 from bot.knowledge.yamlpos import LoadedYaml
+from bot.services.conversation import BERLIN, Conversations
+from bot.store import open_db
+from bot.store.conversations import find_family, load_state
 
 TESTS_DIR = "tests"
 Fragments = Annotated[list[str], Field(default_factory=list)]
@@ -93,7 +96,10 @@ def _event(step: Step, shown: tuple[Reply, ...]) -> Event | str:
 
 
 def _check(step: Step, replies: tuple[Reply, ...], state: State) -> str | None:
-    text = "\n".join(reply.text for reply in replies).casefold()
+    """Fragments are looked for in what the family sees: the texts and the buttons."""
+    shown = [reply.text for reply in replies]
+    shown += [button.label for reply in replies for button in reply.buttons]
+    text = "\n".join(shown).casefold()
     missing = [fragment for fragment in step.expect if fragment.casefold() not in text]
     if missing:
         return f"expected {missing} in: {text[:300]!r}"
@@ -105,20 +111,32 @@ def _check(step: Step, replies: tuple[Reply, ...], state: State) -> str | None:
     return None
 
 
+CHANNEL, FAMILY = "transcript", "family"
+TEST_TIME = dt.time(10, 0)
+
+
 def run_transcript(
     kb: KnowledgeBase, transcript: Transcript, today: dt.date
 ) -> tuple[int, str] | None:
     """Replay one transcript; (index of the failing step, why) or None if it passed."""
-    outcome = handle(State(lang=transcript.lang), Start(), kb, today=today)
-    for index, step in enumerate(transcript.steps):
-        event = _event(step, outcome.replies)
-        if isinstance(event, str):
-            return index, event
-        outcome = handle(outcome.state, event, kb, today=today)
-        failure = _check(step, outcome.replies, outcome.state)
-        if failure is not None:
-            return index, failure
-    return None
+    db = open_db(":memory:")
+    now = dt.datetime.combine(today, TEST_TIME, tzinfo=BERLIN)
+    conversations = Conversations(db, lambda: kb, clock=lambda: now)
+    try:
+        replies = tuple(conversations.handle(CHANNEL, FAMILY, Start(lang_hint=transcript.lang)))
+        for index, step in enumerate(transcript.steps):
+            event = _event(step, replies)
+            if isinstance(event, str):
+                return index, event
+            replies = tuple(conversations.handle(CHANNEL, FAMILY, event))
+            family = find_family(db, CHANNEL, FAMILY)
+            state = load_state(db, family) if family is not None else State()
+            failure = _check(step, replies, state)
+            if failure is not None:
+                return index, failure
+        return None
+    finally:
+        db.close()
 
 
 def _line(loaded: LoadedYaml, path: tuple[str | int, ...]) -> int:
