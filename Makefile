@@ -22,9 +22,12 @@ run: $(STAMP)  ## the Telegram bot (needs TELEGRAM_BOT_TOKEN)
 test: $(STAMP)  ## the whole test suite
 	$(BIN)/python -m pytest
 
+bench: $(STAMP)  ## speed and memory figures (not part of test); writes bench/results.json
+	$(BIN)/python bench/run.py
+
 lint: $(STAMP)  ## ruff and mypy
-	$(BIN)/ruff check bot tests
-	$(BIN)/ruff format --check bot tests
+	$(BIN)/ruff check bot tests bench
+	$(BIN)/ruff format --check bot tests bench
 	$(BIN)/mypy
 
 clean:

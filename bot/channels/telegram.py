@@ -349,20 +349,29 @@ async def _shutdown(app: LotseApp) -> None:
 
 
 def build_application(
-    settings: TelegramSettings, conversations: Conversations, outbox: Outbox
+    settings: TelegramSettings,
+    conversations: Conversations,
+    outbox: Outbox,
+    *,
+    rate_limited: bool = True,
 ) -> LotseApp:
-    """The PTB application with every handler; the one place where wiring happens."""
+    """The PTB application with every handler; the one place where wiring happens.
+    `rate_limited=False` only for benchmarks, which measure Lotse's own cost rather than
+    Telegram's 30 messages per second."""
     if settings.token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     # httpx logs every request URL at INFO, and the URL holds the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    app = (
+    builder: Any = (  # PTB's builder changes its generic type with each option
         ApplicationBuilder()
         .token(settings.token.get_secret_value())
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
-        .context_types(ContextTypes(context=LotseContext))
+    )
+    if rate_limited:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+    app: LotseApp = (
+        builder.context_types(ContextTypes(context=LotseContext))
         .job_queue(None)
         .post_init(_startup)
         .post_stop(_shutdown)

@@ -1,0 +1,361 @@
+"""`make bench`: Lotse's speed and memory, printed as one table and written to
+bench/results.json. Not part of `make test`: figures, never pass/fail.
+
+- engine: one event through the conversation service (state load, engine, state save in
+  one SQLite transaction on disk), over scripted journeys through the real knowledge;
+- matcher: typed text matched against the visible buttons (the free-text matcher of the
+  free-text issue will replace this figure);
+- e2e: families against the fake Bot API on loopback with the real python-telegram-bot,
+  and a minimal python-telegram-bot echo bot on the same fake server in the same run; the
+  ratio is Lotse's time per update divided by the echo bot's (Telegram's own rate limit is
+  switched off in both: it is not Lotse's cost);
+- start-up: import, knowledge and the twelve catalogs, in a fresh interpreter;
+- memory: peak RSS of a process serving a database with 10,000 stored families.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pydantic import SecretStr  # noqa: E402
+from telegram import Update  # noqa: E402
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler  # noqa: E402
+from telegram.ext import filters as tg_filters  # noqa: E402
+
+from bot.channels.telegram import CHANNEL, build_application, running  # noqa: E402
+from bot.config import BUNDLED_KNOWLEDGE, BUNDLED_TRANSLATIONS, TelegramSettings  # noqa: E402
+from bot.engine import Button, ButtonPress, Command, Event, Start, TextInput  # noqa: E402
+from bot.engine.matcher import match_button  # noqa: E402
+from bot.knowledge import KnowledgeBase, load_knowledge  # noqa: E402
+from bot.services.conversation import BERLIN, Conversations  # noqa: E402
+from bot.services.outbox import Outbox  # noqa: E402
+from bot.store import open_db  # noqa: E402
+from tests.fake_bot_api import TOKEN, FakeBotAPI  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results.json"
+NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=BERLIN)
+
+# A family's way through the tree, as events (button ids are the knowledge's own).
+JOURNEY: list[Event] = [
+    Start(),
+    ButtonPress("seiteneinstieg"),
+    ButtonPress("se_age"),
+    TextInput("9"),
+    ButtonPress("se_documents"),
+    Command("back"),
+    ButtonPress("se_counselling"),
+    Command("menu"),
+    ButtonPress("sprachkurs"),
+    ButtonPress("sk_status"),
+    ButtonPress("sk_ukraine"),
+    Command("menu"),
+    ButtonPress("sprachmittlung"),
+    ButtonPress("sm_institution"),
+    TextInput("zurück"),
+    Command("menu"),
+]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def bench_engine(kb: KnowledgeBase, families: int = 150) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as folder:
+        conversations = Conversations(open_db(Path(folder) / "b.db"), lambda: kb, lambda: NOW)
+        times: list[float] = []
+        started = time.perf_counter()
+        for family in range(families):
+            for event in JOURNEY:
+                before = time.perf_counter()
+                conversations.handle("bench", str(family), event)
+                times.append(time.perf_counter() - before)
+        total = time.perf_counter() - started
+        conversations.db.close()
+    return {
+        "events": len(times),
+        "events_per_s": len(times) / total,
+        "p50_ms": percentile(times, 0.50) * 1000,
+        "p99_ms": percentile(times, 0.99) * 1000,
+    }
+
+
+def bench_matcher(kb: KnowledgeBase) -> dict[str, float]:
+    """Typed button labels with typos and other case, against each menu's buttons."""
+    samples: list[tuple[str, list[Button]]] = []
+    for node in kb.nodes.values():
+        labels = [b.label for b in getattr(node, "buttons", [])]
+        buttons = [Button(str(i), label) for i, label in enumerate(labels)]
+        for label in labels:
+            samples += [(label.lower(), buttons), (label[:-1], buttons), (label[1:], buttons)]
+            samples.append(("was ist das hier", buttons))
+    times: list[float] = []
+    for _ in range(5):
+        for text, buttons in samples:
+            before = time.perf_counter()
+            match_button(text, buttons)
+            times.append(time.perf_counter() - before)
+    return {
+        "messages": len(times),
+        "p50_ms": percentile(times, 0.50) * 1000,
+        "p99_ms": percentile(times, 0.99) * 1000,
+    }
+
+
+Answered = Callable[[FakeBotAPI, int, int], bool]
+
+
+def lotse_answered(api: FakeBotAPI, chat: int, before: int) -> bool:
+    """Lotse's answer to an update is complete when its last message carries buttons."""
+    messages = api.messages(chat)
+    return len(messages) > before and "reply_markup" in messages[-1]
+
+
+def echo_answered(api: FakeBotAPI, chat: int, before: int) -> bool:
+    return len(api.messages(chat)) > before
+
+
+async def drive(
+    api: FakeBotAPI, families: int, base: int, answered: Answered
+) -> tuple[int, float, list[float]]:
+    """Every family sends the same five updates (/start, two button presses, an age,
+    /menu), one round at a time for all families; (updates, seconds, latencies of single
+    updates sent one after the other at the end)."""
+    chats = [base + family for family in range(families)]
+    anchors: dict[int, int] = {}  # a message of the family's, for button presses
+    rounds: list[Callable[[int], Any]] = [
+        lambda chat: anchors.__setitem__(chat, api.text(chat, "/start")["message"]["message_id"]),
+        lambda chat: api.press(chat, "seiteneinstieg", anchors[chat]),
+        lambda chat: api.press(chat, "se_age", anchors[chat]),
+        lambda chat: api.text(chat, "9"),
+        lambda chat: api.text(chat, "/menu"),
+    ]
+    elapsed = 0.0
+    for send in rounds:
+        before = {chat: len(api.messages(chat)) for chat in chats}
+        started = time.perf_counter()
+        for chat in chats:
+            send(chat)
+        # Updates are handled in order: the last family answered means all were. (Checking
+        # every chat on every change would make this harness the bottleneck.)
+        await api.wait_for(functools.partial(answered, api, chats[-1], before[chats[-1]]), 600)
+        elapsed += time.perf_counter() - started
+        assert all(answered(api, chat, before[chat]) for chat in chats)
+    latencies: list[float] = []
+    for chat in chats[:50]:
+        before_count = len(api.messages(chat))
+        sent = time.perf_counter()
+        api.text(chat, "/menu")
+        await api.wait_for(functools.partial(answered, api, chat, before_count), 30)
+        latencies.append(time.perf_counter() - sent)
+    return len(rounds) * len(chats), elapsed, latencies
+
+
+async def bench_e2e_lotse(kb: KnowledgeBase, families: int) -> dict[str, float]:
+    async with FakeBotAPI() as api:
+        with tempfile.TemporaryDirectory() as folder:
+            db = open_db(Path(folder) / "e2e.db")
+            settings = TelegramSettings(
+                token=SecretStr(TOKEN), base_url=api.base_url, retry_seconds=30
+            )
+            app = build_application(
+                settings, Conversations(db, lambda: kb), Outbox(db, CHANNEL), rate_limited=False
+            )
+            async with running(app, settings, poll_timeout=1):
+                count, elapsed, latencies = await drive(api, families, 10_000, lotse_answered)
+            db.close()
+    return {
+        "updates": count,
+        "updates_per_s": count / elapsed,
+        "ms_per_update": elapsed / count * 1000,
+        "p50_ms": percentile(latencies, 0.5) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+    }
+
+
+async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The floor: answer a text with itself."""
+    assert update.effective_chat is not None and update.effective_message is not None
+    await context.bot.send_message(update.effective_chat.id, update.effective_message.text or "")
+
+
+async def _echo_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The floor for a button: answer the callback and send its data back."""
+    query = update.callback_query
+    assert query is not None and update.effective_chat is not None
+    await query.answer()
+    await context.bot.send_message(update.effective_chat.id, query.data or "")
+
+
+async def bench_e2e_echo(families: int) -> dict[str, float]:
+    async with FakeBotAPI() as api:
+        app = Application.builder().token(TOKEN).base_url(api.base_url).job_queue(None).build()
+        app.add_handler(MessageHandler(tg_filters.TEXT, _echo))
+        app.add_handler(CallbackQueryHandler(_echo_button))
+        assert app.updater is not None
+        await app.initialize()
+        await app.updater.start_polling(timeout=1)
+        await app.start()
+        try:
+            count, elapsed, latencies = await drive(api, families, 20_000, echo_answered)
+        finally:
+            await app.updater.stop()
+            await app.stop()
+            await app.shutdown()
+    return {
+        "updates": count,
+        "updates_per_s": count / elapsed,
+        "ms_per_update": elapsed / count * 1000,
+        "p50_ms": percentile(latencies, 0.5) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+    }
+
+
+def in_fresh_python(code: str, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+    )
+    return result.stdout.strip()
+
+
+def bench_startup(runs: int = 5) -> dict[str, float]:
+    code = (
+        "import time; t = time.perf_counter()\n"
+        "from bot.knowledge import load_knowledge\n"
+        "from bot.config import BUNDLED_KNOWLEDGE, BUNDLED_TRANSLATIONS\n"
+        "kb = load_knowledge(BUNDLED_KNOWLEDGE, BUNDLED_TRANSLATIONS)\n"
+        "assert len(kb.catalogs.available) == 12, kb.catalogs.available\n"
+        "print(time.perf_counter() - t)"
+    )
+    times = [float(in_fresh_python(code)) for _ in range(runs)]
+    return {"median_s": statistics.median(times), "max_s": max(times)}
+
+
+RSS_CODE = """
+import datetime as dt, random, resource, tempfile
+from pathlib import Path
+from bot.config import BUNDLED_KNOWLEDGE, BUNDLED_TRANSLATIONS
+from bot.engine import ButtonPress, State
+from bot.knowledge import load_knowledge
+from bot.services.conversation import BERLIN, Conversations
+from bot.store import open_db, transaction
+db = open_db(Path(tempfile.mkdtemp()) / "big.db")
+now = "2026-11-23T10:00:00+01:00"
+state = State(
+    node="se_school", history=("main_menu", "se_start", "se_age"), slots={"child_age": 9}
+).to_json()
+with transaction(db):
+    for n in range(10_000):
+        db.execute(
+            "INSERT INTO families (channel, external_id, created_at, last_seen_at)"
+            " VALUES (?, ?, ?, ?)",
+            ["telegram", str(n), now, now],
+        )
+    db.execute(
+        "INSERT INTO conversations (family_id, state, updated_at) SELECT id, ?, ? FROM families",
+        [state, now],
+    )
+kb = load_knowledge(BUNDLED_KNOWLEDGE, BUNDLED_TRANSLATIONS)
+conversations = Conversations(db, lambda: kb, lambda: dt.datetime(2026, 11, 23, 10, tzinfo=BERLIN))
+for n in random.Random(1).sample(range(10_000), 500):
+    conversations.handle("telegram", str(n), ButtonPress("se_documents"))
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def bench_memory() -> dict[str, float]:
+    return {"rss_mb": float(in_fresh_python(RSS_CODE))}
+
+
+def table(rows: list[tuple[str, str, str]]) -> str:
+    width = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [" | ".join(cell.ljust(width[i]) for i, cell in enumerate(row)) for row in rows]
+    lines.insert(1, "-+-".join("-" * w for w in width))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    families = int(os.environ.get("BENCH_FAMILIES", "100"))
+    kb = load_knowledge(BUNDLED_KNOWLEDGE, BUNDLED_TRANSLATIONS)
+    measure: list[tuple[str, Callable[[], dict[str, float]]]] = [
+        ("engine", lambda: bench_engine(kb)),
+        ("matcher", lambda: bench_matcher(kb)),
+        ("e2e_lotse", lambda: asyncio.run(bench_e2e_lotse(kb, families))),
+        ("e2e_echo", lambda: asyncio.run(bench_e2e_echo(families))),
+        ("startup", bench_startup),
+        ("memory", bench_memory),
+    ]
+    figures: dict[str, dict[str, float]] = {}
+    for name, run in measure:
+        print(f"measuring {name} …", file=sys.stderr, flush=True)
+        figures[name] = run()
+    ratio = figures["e2e_lotse"]["ms_per_update"] / figures["e2e_echo"]["ms_per_update"]
+    results = {
+        "engine_p99_ms": round(figures["engine"]["p99_ms"], 3),
+        "matcher_p99_ms": round(figures["matcher"]["p99_ms"], 4),
+        "e2e_updates_per_s": round(figures["e2e_lotse"]["updates_per_s"], 1),
+        "e2e_ratio_to_echo": round(ratio, 2),
+        "startup_s": round(figures["startup"]["median_s"], 3),
+        "rss_mb": round(figures["memory"]["rss_mb"], 1),
+        "details": figures,
+        "machine": (
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        ),
+        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    engine, lotse, echo = figures["engine"], figures["e2e_lotse"], figures["e2e_echo"]
+    rows = [
+        ("figure", "measured", "target"),
+        (
+            "engine: events/s, p50 / p99 per event (incl. SQLite)",
+            f"{engine['events_per_s']:.0f}/s, {engine['p50_ms']:.2f} / {engine['p99_ms']:.2f} ms",
+            "p99 < 2 ms",
+        ),
+        (
+            "matcher: p50 / p99 per message (button labels)",
+            f"{figures['matcher']['p50_ms']:.3f} / {figures['matcher']['p99_ms']:.3f} ms",
+            "p99 < 5 ms",
+        ),
+        (
+            f"e2e: {families} families, updates/s (p50 / p99 update->reply)",
+            f"{lotse['updates_per_s']:.0f}/s ({lotse['p50_ms']:.1f} / {lotse['p99_ms']:.1f} ms)",
+            ">= 300/s",
+        ),
+        (
+            "e2e echo bot floor, updates/s (p50 / p99)",
+            f"{echo['updates_per_s']:.0f}/s ({echo['p50_ms']:.1f} / {echo['p99_ms']:.1f} ms)",
+            "",
+        ),
+        ("e2e: Lotse cost per update / echo", f"{ratio:.2f}x", "<= 1.5x"),
+        ("start-up: knowledge + 12 catalogs", f"{results['startup_s']:.2f} s", "< 1.5 s"),
+        ("memory: RSS with 10,000 families", f"{results['rss_mb']:.0f} MB", "< 200 MB"),
+    ]
+    print(table(rows))
+    print(f"machine: {results['machine']}")
+
+
+if __name__ == "__main__":
+    main()
