@@ -138,7 +138,11 @@ def merge(old: Catalog, template: Catalog) -> Catalog:
             fresh.previous_id = [str(previous.id)]
         if previous is not None:
             fresh.string = previous.string
-            fresh.user_comments = list(previous.user_comments)
+            # Babel reads the "#| msgid" lines of an outdated entry back as comments
+            # ("| msgid …"); they are not the translator's and must not pile up.
+            fresh.user_comments = [
+                comment for comment in previous.user_comments if not comment.startswith("|")
+            ]
             if previous.fuzzy:
                 fresh.flags.add("fuzzy")
                 fresh.previous_id = list(previous.previous_id)

@@ -75,9 +75,11 @@ def is_usable(message: Message) -> bool:
 def problems_in(source: str, translation: str) -> list[str]:
     """Why a translation would mislead: lost placeholders or German key terms."""
     problems = []
-    missing = set(_PLACEHOLDER.findall(source)) - set(_PLACEHOLDER.findall(translation))
-    if missing:
-        problems.append(f"lost placeholder(s) {sorted(missing)}")
+    wanted, written = set(_PLACEHOLDER.findall(source)), set(_PLACEHOLDER.findall(translation))
+    if wanted - written:
+        problems.append(f"lost placeholder(s) {sorted(wanted - written)}")
+    if written - wanted:  # .format() would fail on a name the code does not pass
+        problems.append(f"unknown placeholder(s) {sorted(written - wanted)}")
     terms = set(_KEY_TERM.findall(source)) - set(_KEY_TERM.findall(translation))
     if terms:
         problems.append(f"lost German key term(s) {sorted(terms)}")

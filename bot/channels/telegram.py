@@ -186,9 +186,12 @@ async def _retry_forever(app: LotseApp) -> None:
         await asyncio.sleep(lotse.retry_seconds)
         try:
             lotse.conversations.send_reminders(CHANNEL)
+        except Exception:  # a broken reminder must not stop the outbox retries
+            log.exception("queueing reminders failed")
+        try:
             await deliver(app.bot, lotse)
         except Exception:
-            log.exception("reminders or retrying the outbox failed")
+            log.exception("retrying the outbox failed")
 
 
 # --- handlers ----------------------------------------------------------------------------

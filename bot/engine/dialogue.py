@@ -55,6 +55,11 @@ _DEFAULT_HINTS = {
     "birthdate": _("Bitte schreiben Sie das Geburtsdatum, zum Beispiel 20.09.2019."),
 }
 STAMP = _("Stand: {date}")
+HELP = _(
+    "Tippen Sie auf einen Knopf. Sie können auch schreiben.\n"
+    "/menu – Hauptmenü\n/back – zurück\n/human – mit einer Person sprechen\n"
+    "/language – Sprache wählen"
+)
 _NOT_AVAILABLE = {
     "book": _("Termine kann ich im Chat noch nicht buchen."),
     "appointments": _("Termine kann ich im Chat noch nicht buchen."),
@@ -314,13 +319,7 @@ class _Turn:
         elif name == "language":
             self.say(self.ui("Welche Sprache möchten Sie?"), self.language_buttons())
         elif name == "help":
-            self.say(
-                self.ui(
-                    "Tippen Sie auf einen Knopf. Sie können auch schreiben.\n"
-                    "/menu – Hauptmenü\n/back – zurück\n/human – mit einer Person sprechen\n"
-                    "/language – Sprache wählen"
-                )
-            )
+            self.say(self.ui(HELP))
             self.show(repeat=True)
         else:
             self.say(self.ui("Diesen Befehl kenne ich nicht. Schreiben Sie /help für Hilfe."))

@@ -57,7 +57,8 @@ def bookable_slots(
     """Start times that respect the minimum notice and the booking window, in order."""
     zone = ZoneInfo(config.timezone)
     local_now = now.astimezone(zone)
-    earliest = now + dt.timedelta(hours=kind.notice_hours)
+    # In absolute time: across a clock change the notice stays exactly notice_hours long.
+    earliest = now.astimezone(dt.UTC) + dt.timedelta(hours=kind.notice_hours)
     last_day = local_now.date() + dt.timedelta(days=kind.window_days)
     day = local_now.date()
     end = last_day if days is None else min(last_day, day + dt.timedelta(days=days))

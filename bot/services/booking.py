@@ -22,7 +22,7 @@ from sqlite_utils import Database
 
 from bot import i18n
 from bot.engine import Attachment, Button, ButtonPress, Command, Event, Reply, State, TextInput
-from bot.engine.dialogue import HOME
+from bot.engine.dialogue import HELP, HOME
 from bot.engine.parsers import ascii_digits
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.appointments import Appointments, AppointmentType
@@ -37,6 +37,9 @@ DAYS_PER_PAGE = 5
 TIMES_SHOWN = 8
 MAX_CHILDREN = 10
 OTHER_LANGUAGE_CHARS = 40
+# One counselling covers all children of a family; two leaves room for a second
+# appointment (e.g. on site after video) without letting one chat empty the calendar.
+MAX_OPEN_BOOKINGS = 2
 ICS_MIME = "text/calendar"
 
 
@@ -50,6 +53,7 @@ class Turn:
     now: dt.datetime
     state: State
     replies: list[Reply]
+    fallback: str | None = None  # the language a UI string of the next reply fell back to
 
     @property
     def config(self) -> Appointments:
@@ -65,16 +69,27 @@ class Turn:
         return dict(self.state.booking or {})
 
     def ui(self, message: str) -> str:
-        return self.kb.catalogs.gettext(self.lang, message)
+        """A UI string in the family's language; a fallback is remembered for `say`."""
+        found = self.kb.catalogs.text(self.lang, None, message)
+        if found.lang != self.lang:
+            self.fallback = found.lang
+        return found.text
 
     def say(
         self, text: str, buttons: tuple[Button, ...] = (), files: tuple[Attachment, ...] = ()
     ) -> None:
-        shown = self.kb.fill(text, self.lang)
-        if i18n.is_rtl(self.lang):
+        """One reply. If one of its UI strings is not translated, it says so, as the engine
+        does, and carries the language it really is in."""
+        lang = self.fallback or self.lang
+        self.fallback = None
+        shown = self.kb.fill(text, lang)
+        if lang != self.lang:
+            marker = self.kb.catalogs.gettext(self.lang, "Noch nicht in Ihrer Sprache:")
+            shown = f"{marker}\n{shown}"
+        if i18n.is_rtl(self.lang) or i18n.is_rtl(lang):
             shown = i18n.isolate_ltr(shown)
-        expects = "number" if (self.state.booking or {}).get("step") == "children" else None
-        self.replies.append(Reply(shown, buttons, self.lang, expects, files))
+        typed = (self.state.booking or {}).get("step") in ("children", "ages")
+        self.replies.append(Reply(shown, buttons, lang, "number" if typed else None, files))
 
     def goto(self, **changes: Any) -> None:
         self.state = replace(self.state, booking={**self.step, **changes})
@@ -99,7 +114,9 @@ class Turn:
         return ZoneInfo(self.config.timezone)
 
     def day_label(self, day: dt.date) -> str:
-        return format_date(day, "EEEE, d. MMMM", locale=_locale(self.lang))
+        """The full date in the locale's own pattern ('Montag, 23. November 2026',
+        'الاثنين، 23 نوفمبر 2026'): a German pattern would be wrong in other scripts."""
+        return format_date(day, "full", locale=_locale(self.lang))
 
     def time_label(self, moment: dt.datetime) -> str:
         return format_time(moment.astimezone(self.zone), "short", locale=_locale(self.lang))
@@ -111,8 +128,10 @@ class Turn:
         return f"{day}, {self.time_label(local)}"
 
     def type_name(self, type_id: str) -> str:
-        name = self.config.types[type_id].name
-        found = self.kb.catalogs.text(self.lang, f"appointments.{type_id}.name", name)
+        kind = self.config.types.get(type_id)
+        if kind is None:  # removed from appointments.yaml after it was booked
+            return type_id
+        found = self.kb.catalogs.text(self.lang, f"appointments.{type_id}.name", kind.name)
         return self.kb.fill(found.text, found.lang)
 
 
@@ -184,9 +203,10 @@ def ask_consent(turn: Turn) -> None:
     turn.goto(step="consent")
     turn.say(
         turn.ui(
-            "Für einen Termin speichern wir: Tag und Uhrzeit, wie viele Kinder kommen und wie "
-            "alt sie sind, ob Sie eine Sprachmittlung brauchen und in welcher Sprache. Das KI "
-            "braucht das, um die Beratung vorzubereiten. Nur Mitarbeitende des KI sehen es."
+            "Für einen Termin speichern wir: welche Beratung, Tag und Uhrzeit, wie viele Kinder "
+            "kommen und wie alt sie sind, ob Sie eine Sprachmittlung brauchen und in welcher "
+            "Sprache, und Ihre Sprache für Erinnerungen in diesem Chat. Das KI braucht das, um "
+            "die Beratung vorzubereiten. Nur Mitarbeitende des KI sehen es."
         ),
         (
             turn.button("consent:yes", "✅ Einverstanden"),
@@ -276,10 +296,18 @@ def choose_time(turn: Turn, start: dt.datetime) -> None:
     if start not in set(free_slots(turn, type_id)):
         offer_next_free(turn, type_id, turn.ui("Diese Zeit ist leider gerade vergeben."))
         return
+    turn.goto(day=start.astimezone(turn.zone).date().isoformat())
     moving = turn.step.get("move")
     if moving is not None:
         turn.goto(step="summary", start=store.utc(start))
         summary(turn)
+        return
+    if store.open_count(turn.db, turn.family, turn.now) >= MAX_OPEN_BOOKINGS:
+        turn.end()
+        turn.say(
+            turn.ui("Sie haben schon einen Termin. Ändern oder absagen können Sie ihn hier:"),
+            (turn.button("list", "📋 Meine Termine"), Button(HOME, turn.ui("🏠 Hauptmenü"))),
+        )
         return
     try:
         held = store.hold(
@@ -330,7 +358,7 @@ def ask_mediator_language(turn: Turn) -> None:
         codes.insert(0, turn.lang)
     buttons = tuple(Button(f"{PREFIX}lang:{c}", i18n.language_name(c)) for c in codes)
     turn.say(
-        turn.ui("Für welche Sprache? Tippen Sie, oder schreiben Sie die Sprache."),
+        turn.ui("Für welche Sprache? Tippen Sie auf eine Sprache oder schreiben Sie sie."),
         buttons + turn.nav,
     )
 
@@ -383,6 +411,35 @@ def confirm(turn: Turn) -> None:
     step = turn.step
     type_id = str(step["type"])
     kind = turn.config.types[type_id]
+    if step.get("move") is not None:
+        current = own_booking(turn, str(step["move"]))
+        if current is None or not changeable(turn, current):
+            turn.end()
+            if current is None:
+                turn.say(turn.ui("Diesen Termin gibt es nicht mehr."))
+                show_list(turn)
+            else:
+                show_booking(turn, current)
+            return
+    elif not _hold_running(turn, int(step["hold"])):
+        # The family took longer than the hold: if the time is still free, take it anew.
+        try:
+            held = store.hold(
+                turn.db,
+                family=turn.family,
+                kind=type_id,
+                start=store.parse_utc(str(step["start"])),
+                minutes=kind.duration,
+                capacity=kind.capacity,
+                lang=turn.lang,
+                now=turn.now,
+                hold_minutes=turn.config.hold_minutes,
+            )
+        except SlotTaken:
+            offer_next_free(turn, type_id, turn.ui("Diese Zeit ist leider gerade vergeben."))
+            return
+        turn.goto(hold=held)
+        step = turn.step
     try:
         if step.get("move") is not None:
             booking = store.move(
@@ -410,6 +467,16 @@ def confirm(turn: Turn) -> None:
     confirmation(turn, booking, kind)
 
 
+def _hold_running(turn: Turn, held: int) -> bool:
+    booking = store.get(turn.db, held)
+    return (
+        booking is not None
+        and booking.status == store.HELD
+        and booking.hold_until is not None
+        and booking.hold_until >= turn.now
+    )
+
+
 def place_text(turn: Turn, kind: AppointmentType) -> str:
     contact = kind.contact
     if kind.mode == "video":
@@ -434,7 +501,10 @@ def documents_text(turn: Turn, kind: AppointmentType) -> str | None:
         turn.kb.catalogs.text(turn.lang, f"{kind.documents}.checklist.{index}", item).text
         for index, item in enumerate(node.checklist)
     ]
-    heading = turn.ui("Bitte bringen Sie Kopien mit:")
+    if kind.mode == "video":
+        heading = turn.ui("Diese Kopien schicken Sie bitte vorher:")
+    else:
+        heading = turn.ui("Bitte bringen Sie Kopien mit:")
     return heading + "\n" + "\n".join(f"• {item}" for item in items)
 
 
@@ -498,7 +568,7 @@ def show_list(turn: Turn) -> None:
 
 def own_booking(turn: Turn, text: str) -> Booking | None:
     """The family's own confirmed, upcoming booking with this id, else None."""
-    if not text.isdigit():
+    if not _ID.fullmatch(text):
         return None
     booking = store.get(turn.db, int(text))
     if booking is None or booking.family_id != turn.family or booking.status != store.CONFIRMED:
@@ -565,11 +635,16 @@ def start_move(turn: Turn, booking: Booking) -> None:
 
 
 _AGES = re.compile(r"\d+")
+_LANGUAGE_NAME = re.compile(r"[^\W\d_]+(?:[ -][^\W\d_]+)*")
+_ID = re.compile(r"[0-9]{1,9}")
 
 
 def back(turn: Turn) -> bool:
     """One step back inside the flow; False when the flow is left (the engine goes back)."""
     step = str(turn.step.get("step"))
+    if step == "summary" and turn.step.get("move") is not None:
+        ask_time(turn, dt.date.fromisoformat(str(turn.step.get("day"))))
+        return True
     previous = {
         "type": "consent",
         "day": "type",
@@ -592,7 +667,11 @@ def back(turn: Turn) -> bool:
     if previous == "day":
         ask_day(turn, str(turn.step["type"]), 0)
     elif previous == "time":
-        ask_time(turn, dt.date.fromisoformat(str(turn.step["day"])))
+        day = turn.step.get("day")
+        if day is None:
+            ask_day(turn, str(turn.step["type"]), 0)
+        else:
+            ask_time(turn, dt.date.fromisoformat(str(day)))
     elif previous == "children":
         ask_children(turn)
     elif previous == "ages":
@@ -614,15 +693,34 @@ def handle(turn: Turn, event: Event) -> Event | None:
     """Run one event. Returns the event the engine should handle instead (anything that
     is not the flow's own: a command, another button, text outside the flow; "back" from
     the first step), or None when the flow answered."""
+    if turn.state.booking is not None and not _still_valid(turn):
+        # appointments.yaml changed under a running booking: start it again, kindly.
+        leave(turn)
+        turn.say(turn.ui("Die Termine wurden geändert. Bitte wählen Sie noch einmal."))
+        start(turn, "book", "")
+        return None
     if isinstance(event, ButtonPress) and event.id.startswith(PREFIX):
         return None if pressed(turn, event.id.removeprefix(PREFIX)) else Command("back")
     active = turn.state.booking is not None
     if active and isinstance(event, TextInput) and not event.text.strip().startswith("/"):
         typed(turn, event.text)
         return None
+    if active and isinstance(event, Command) and event.name == "help":
+        # Help (also the answer to a photo or voice message) keeps the booking going.
+        turn.say(turn.ui(HELP))
+        repeat(turn)
+        return None
     if active:
         leave(turn)
     return event
+
+
+def _still_valid(turn: Turn) -> bool:
+    step = turn.step
+    known = turn.config.types
+    if "type" in step and step["type"] not in known:
+        return False
+    return all(type_id in known for type_id in step.get("types", []))
 
 
 def typed(turn: Turn, text: str) -> None:
@@ -641,11 +739,18 @@ def typed(turn: Turn, text: str) -> None:
             return
     elif step == "mediator_lang":
         cleaned = " ".join(text.split())[:OTHER_LANGUAGE_CHARS]
-        if cleaned and not any(char.isdigit() for char in cleaned):
+        # Letters, spaces and hyphens only: a language name, never a formula or a {field}.
+        if _LANGUAGE_NAME.fullmatch(cleaned):
             turn.goto(mediator_lang=cleaned)
             summary(turn)
             return
-    turn.say(turn.ui("Das habe ich nicht verstanden. Bitte tippen Sie auf einen Knopf."))
+    hints = {
+        "children": turn.ui("Bitte schreiben Sie eine Zahl, zum Beispiel 2."),
+        "ages": turn.ui("Bitte schreiben Sie die Alter als Zahlen, zum Beispiel: 7, 12"),
+        "mediator_lang": turn.ui("Bitte schreiben Sie nur den Namen der Sprache."),
+    }
+    hint = hints.get(str(step))
+    turn.say(hint or turn.ui("Das habe ich nicht verstanden. Bitte tippen Sie auf einen Knopf."))
     repeat(turn)
 
 
@@ -658,8 +763,10 @@ def repeat(turn: Turn) -> None:
         ask_type(turn)
     elif step == "day":
         ask_day(turn, str(turn.step["type"]), int(turn.step.get("page", 0)))
-    elif step == "time":
+    elif step == "time" and turn.step.get("day"):
         ask_time(turn, dt.date.fromisoformat(str(turn.step["day"])))
+    elif step == "time":
+        ask_day(turn, str(turn.step["type"]), 0)
     elif step == "children":
         ask_children(turn)
     elif step == "ages":
@@ -699,7 +806,7 @@ def pressed(turn: Turn, button: str) -> bool:
         return True
     if name == "type" and step == "type" and value in turn.step.get("types", []):
         ask_day(turn, value, 0)
-    elif name == "days" and value.isdigit() and "type" in turn.step:
+    elif name == "days" and _ID.fullmatch(value) and "type" in turn.step:
         ask_day(turn, str(turn.step["type"]), int(value))
     elif name == "day" and "type" in turn.step:
         try:
@@ -708,7 +815,7 @@ def pressed(turn: Turn, button: str) -> bool:
             repeat(turn)
     elif name == "time" and "type" in turn.step and (start := _slot_from_id(value)):
         choose_time(turn, start)
-    elif name == "children" and step == "children" and value.isdigit():
+    elif name == "children" and step == "children" and _ID.fullmatch(value):
         turn.goto(children=max(1, min(int(value), MAX_CHILDREN)))
         ask_ages(turn)
     elif name == "mediator" and step == "mediator":

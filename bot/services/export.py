@@ -52,6 +52,11 @@ def _entry(kb: KnowledgeBase, booking: Booking, zone: ZoneInfo) -> CalendarEntry
     )
 
 
+def _cell(text: str) -> str:
+    """A spreadsheet must not read a family's text as a formula (CSV injection)."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def export(db: Database, kb: KnowledgeBase, start: dt.date, days: int, fmt: str) -> bytes:
     """Bookings from `start` for `days` days as 'ics' or 'csv'."""
     if kb.appointments is None:
@@ -76,7 +81,7 @@ def export(db: Database, kb: KnowledgeBase, start: dt.date, days: int, fmt: str)
                 booking.type,
                 booking.children,
                 booking.ages,
-                booking.mediator_lang or "",
+                _cell(booking.mediator_lang or ""),
                 booking.status,
             ]
         )

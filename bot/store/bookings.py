@@ -142,7 +142,7 @@ def _take_seat(db: Database, kind: str, start: dt.datetime, capacity: int, booki
         ).fetchall()
     }
     free = [seat for seat in range(1, capacity + 1) if seat not in used]
-    if not free:
+    if not free or len(used) >= capacity:  # after a capacity cut, numbers may exceed it
         raise SlotTaken(utc(start))
     db.execute(
         "INSERT INTO booking_seats (type, starts_at, seat, booking_id) VALUES (?, ?, ?, ?)",
@@ -297,6 +297,16 @@ def get(db: Database, booking: int) -> Booking | None:
     return _booking(row) if row else None
 
 
+def open_count(db: Database, family: int, now: dt.datetime) -> int:
+    """A family's upcoming confirmed appointments and running holds."""
+    row = db.execute(
+        "SELECT COUNT(*) FROM bookings WHERE family_id = ? AND starts_at >= ?"
+        " AND (status = ? OR (status = ? AND hold_until >= ?))",
+        [family, utc(now), CONFIRMED, HELD, utc(now)],
+    ).fetchone()
+    return int(row[0])
+
+
 def upcoming(db: Database, family: int, now: dt.datetime) -> list[Booking]:
     """A family's confirmed appointments that have not begun, soonest first."""
     rows = db.execute(
@@ -328,8 +338,9 @@ def due_reminders(db: Database, now: dt.datetime) -> list[DueReminder]:
     rows = db.execute(
         f"SELECT r.id, r.hours, {', '.join('b.' + c.strip() for c in _COLUMNS.split(','))}"
         " FROM reminders r JOIN bookings b ON b.id = r.booking_id"
-        " WHERE r.sent_at IS NULL AND r.due_at <= ? AND b.status = ? ORDER BY r.due_at",
-        [utc(now), CONFIRMED],
+        " WHERE r.sent_at IS NULL AND r.due_at <= ? AND b.status = ? AND b.starts_at > ?"
+        " ORDER BY r.due_at",
+        [utc(now), CONFIRMED, utc(now)],
     ).fetchall()
     return [DueReminder(int(row[0]), _booking(row[2:]), int(row[1])) for row in rows]
 
