@@ -288,7 +288,6 @@ def _take(items: Iterator[dt.datetime], count: int) -> Iterator[dt.datetime]:
 
 def choose_time(turn: Turn, start: dt.datetime) -> None:
     type_id = str(turn.step.get("type"))
-    kind = turn.config.types[type_id]
     held = turn.step.get("hold")
     if held is not None:  # the family changes its mind: its own hold must not block it
         store.release(turn.db, int(held), turn.now)
@@ -309,8 +308,17 @@ def choose_time(turn: Turn, start: dt.datetime) -> None:
             (turn.button("list", "📋 Meine Termine"), Button(HOME, turn.ui("🏠 Hauptmenü"))),
         )
         return
+    held = hold_or_offer(turn, type_id, start)
+    if held is not None:
+        turn.goto(step="children", hold=held, start=store.utc(start))
+        ask_children(turn)
+
+
+def hold_or_offer(turn: Turn, type_id: str, start: dt.datetime) -> int | None:
+    """Hold the slot for the family; if it is gone, say so and offer the next free times."""
+    kind = turn.config.types[type_id]
     try:
-        held = store.hold(
+        return store.hold(
             turn.db,
             family=turn.family,
             kind=type_id,
@@ -323,9 +331,7 @@ def choose_time(turn: Turn, start: dt.datetime) -> None:
         )
     except SlotTaken:
         offer_next_free(turn, type_id, turn.ui("Diese Zeit ist leider gerade vergeben."))
-        return
-    turn.goto(step="children", hold=held, start=store.utc(start))
-    ask_children(turn)
+        return None
 
 
 def ask_children(turn: Turn) -> None:
@@ -423,20 +429,8 @@ def confirm(turn: Turn) -> None:
             return
     elif not _hold_running(turn, int(step["hold"])):
         # The family took longer than the hold: if the time is still free, take it anew.
-        try:
-            held = store.hold(
-                turn.db,
-                family=turn.family,
-                kind=type_id,
-                start=store.parse_utc(str(step["start"])),
-                minutes=kind.duration,
-                capacity=kind.capacity,
-                lang=turn.lang,
-                now=turn.now,
-                hold_minutes=turn.config.hold_minutes,
-            )
-        except SlotTaken:
-            offer_next_free(turn, type_id, turn.ui("Diese Zeit ist leider gerade vergeben."))
+        held = hold_or_offer(turn, type_id, store.parse_utc(str(step["start"])))
+        if held is None:
             return
         turn.goto(hold=held)
         step = turn.step
