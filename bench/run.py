@@ -148,6 +148,7 @@ async def drive(
         lambda chat: api.text(chat, "/menu"),
     ]
     elapsed = 0.0
+    messages_before = len(api.succeeded("sendMessage"))
     for send in rounds:
         before = {chat: len(api.messages(chat)) for chat in chats}
         started = time.perf_counter()
@@ -158,6 +159,9 @@ async def drive(
         await api.wait_for(functools.partial(answered, api, chats[-1], before[chats[-1]]), 600)
         elapsed += time.perf_counter() - started
         assert all(answered(api, chat, before[chat]) for chat in chats)
+    api.messages_per_update = (  # type: ignore[attr-defined]
+        len(api.succeeded("sendMessage")) - messages_before
+    ) / (len(rounds) * len(chats))
     latencies: list[float] = []
     for chat in chats[:50]:
         before_count = len(api.messages(chat))
@@ -185,6 +189,7 @@ async def bench_e2e_lotse(kb: KnowledgeBase, families: int) -> dict[str, float]:
         "updates": count,
         "updates_per_s": count / elapsed,
         "ms_per_update": elapsed / count * 1000,
+        "messages_per_update": api.messages_per_update,  # type: ignore[attr-defined]
         "p50_ms": percentile(latencies, 0.5) * 1000,
         "p99_ms": percentile(latencies, 0.99) * 1000,
     }
@@ -223,6 +228,7 @@ async def bench_e2e_echo(families: int) -> dict[str, float]:
         "updates": count,
         "updates_per_s": count / elapsed,
         "ms_per_update": elapsed / count * 1000,
+        "messages_per_update": api.messages_per_update,  # type: ignore[attr-defined]
         "p50_ms": percentile(latencies, 0.5) * 1000,
         "p99_ms": percentile(latencies, 0.99) * 1000,
     }
@@ -350,6 +356,11 @@ def main() -> None:
             "",
         ),
         ("e2e: Lotse cost per update / echo", f"{ratio:.2f}x", "<= 1.5x"),
+        (
+            "e2e: messages sent per update, Lotse / echo",
+            f"{lotse['messages_per_update']:.1f} / {echo['messages_per_update']:.1f}",
+            "",
+        ),
         ("start-up: knowledge + 12 catalogs", f"{results['startup_s']:.2f} s", "< 1.5 s"),
         ("memory: RSS with 10,000 families", f"{results['rss_mb']:.0f} MB", "< 200 MB"),
     ]

@@ -188,6 +188,7 @@ class FakeBotAPI:
         self.blocked: set[int] = set()
         self.chats: dict[int, dict[str, Any]] = {}
         self.stored: dict[tuple[int, int], dict[str, Any]] = {}  # (chat, message id) -> message
+        self.sent: dict[int, list[dict[str, Any]]] = {}  # chat -> the bot's messages, in order
         self.open_queries: set[str] = set()
         self.faults: dict[str, list[Fault]] = {}
         self._update_ids = itertools.count(1000)
@@ -377,11 +378,7 @@ class FakeBotAPI:
 
     def messages(self, chat_id: int) -> list[dict[str, Any]]:
         """Messages the bot sent to the chat, as they stand now (edits applied), in order."""
-        return [
-            message
-            for (chat, _), message in sorted(self.stored.items())
-            if chat == chat_id and message.get("from", {}).get("id") == BOT["id"]
-        ]
+        return list(self.sent.get(chat_id, []))  # kept per chat: cheap to ask often
 
     # --- the API ---------------------------------------------------------------------
 
@@ -502,6 +499,7 @@ class FakeBotAPI:
             **{key: value for key, value in content.items() if value is not None},
         }
         self.stored[(chat_id, message["message_id"])] = message
+        self.sent.setdefault(chat_id, []).append(message)
         return message
 
     def _stored(self, params: dict[str, Any], chat_key: str = "chat_id") -> dict[str, Any]:
