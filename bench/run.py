@@ -3,8 +3,7 @@ bench/results.json. Not part of `make test`: figures, never pass/fail.
 
 - engine: one event through the conversation service (state load, engine, state save in
   one SQLite transaction on disk), over scripted journeys through the real knowledge;
-- matcher: typed text matched against the visible buttons (the free-text matcher of the
-  free-text issue will replace this figure);
+- matcher: free-text understanding over the evaluation set bench/intents/*.jsonl;
 - e2e: families against the fake Bot API on loopback with the real python-telegram-bot,
   and a minimal python-telegram-bot echo bot on the same fake server in the same run; the
   ratio is Lotse's time per update divided by the echo bot's (Telegram's own rate limit is
@@ -40,10 +39,10 @@ from telegram.ext import filters as tg_filters  # noqa: E402
 
 from bot.channels.telegram import CHANNEL, build_application, running  # noqa: E402
 from bot.config import BUNDLED_KNOWLEDGE, BUNDLED_TRANSLATIONS, TelegramSettings  # noqa: E402
-from bot.engine import Button, ButtonPress, Command, Event, Start, TextInput  # noqa: E402
-from bot.engine.matcher import match_button  # noqa: E402
+from bot.engine import ButtonPress, Command, Event, Start, TextInput  # noqa: E402
 from bot.knowledge import KnowledgeBase, load_knowledge  # noqa: E402
 from bot.services.conversation import BERLIN, Conversations  # noqa: E402
+from bot.services.evaluation import evaluate, load_cases  # noqa: E402
 from bot.services.outbox import Outbox  # noqa: E402
 from bot.store import open_db  # noqa: E402
 from tests.fake_bot_api import TOKEN, FakeBotAPI  # noqa: E402
@@ -98,24 +97,16 @@ def bench_engine(kb: KnowledgeBase, families: int = 150) -> dict[str, float]:
 
 
 def bench_matcher(kb: KnowledgeBase) -> dict[str, float]:
-    """Typed button labels with typos and other case, against each menu's buttons."""
-    samples: list[tuple[str, list[Button]]] = []
-    for node in kb.nodes.values():
-        labels = [b.label for b in getattr(node, "buttons", [])]
-        buttons = [Button(str(i), label) for i, label in enumerate(labels)]
-        for label in labels:
-            samples += [(label.lower(), buttons), (label[:-1], buttons), (label[1:], buttons)]
-            samples.append(("was ist das hier", buttons))
-    times: list[float] = []
-    for _ in range(5):
-        for text, buttons in samples:
-            before = time.perf_counter()
-            match_button(text, buttons)
-            times.append(time.perf_counter() - before)
+    """Free-text understanding over the evaluation set (bench/intents/*.jsonl)."""
+    cases = load_cases(sorted((ROOT / "bench" / "intents").glob("*.jsonl")))
+    results = evaluate(kb, cases)
+    overall = results["overall"]
     return {
-        "messages": len(times),
-        "p50_ms": percentile(times, 0.50) * 1000,
-        "p99_ms": percentile(times, 0.99) * 1000,
+        "messages": overall["n"],
+        "p50_ms": overall["p50_ms"],
+        "p99_ms": overall["p99_ms"],
+        "correct_share": overall["correct"] / overall["n"],
+        "wrong_share": overall["wrong"] / overall["n"],
     }
 
 
@@ -341,9 +332,15 @@ def main() -> None:
             "p99 < 2 ms",
         ),
         (
-            "matcher: p50 / p99 per message (button labels)",
+            f"matcher: p50 / p99 per message ({figures['matcher']['messages']:.0f} messages)",
             f"{figures['matcher']['p50_ms']:.3f} / {figures['matcher']['p99_ms']:.3f} ms",
             "p99 < 5 ms",
+        ),
+        (
+            "matcher: correct / confidently wrong",
+            f"{100 * figures['matcher']['correct_share']:.0f} % / "
+            f"{100 * figures['matcher']['wrong_share']:.1f} %",
+            ">= 90 % / <= 2 %",
         ),
         (
             f"e2e: {families} families, updates/s (p50 / p99 update->reply)",

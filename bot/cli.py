@@ -30,6 +30,9 @@ def _print_problems(problems: list[Problem], *, excerpts: bool) -> None:
             click.echo(excerpt, err=True)
 
 
+INTENTS_DIR = Path(__file__).resolve().parent.parent / "bench" / "intents"
+
+
 def _knowledge(directory: Path, translations: Path | None = None) -> KnowledgeBase:
     """The knowledge (with the translation catalogs, if given) or one readable error."""
     try:
@@ -110,7 +113,14 @@ def run(webhook: bool) -> None:
     )
     database = open_db(settings.db)
     try:
-        conversations = Conversations(database, lambda: kb)
+        from bot.services.handoff import Handoff
+        from bot.services.live_knowledge import LiveKnowledge
+
+        live = LiveKnowledge(kb, settings.knowledge, settings.translations)
+        handoff = None
+        if settings.staff.enabled:
+            handoff = Handoff(database, settings.staff, telegram.CHANNEL, reload=live.reload)
+        conversations = Conversations(database, live, handoff=handoff)
         outbox = Outbox(database, telegram.CHANNEL)
         app = telegram.build_application(settings.telegram, conversations, outbox)
         telegram.run(app, settings.telegram, webhook=webhook)
@@ -285,6 +295,36 @@ def bookings_export(
     else:
         output.write_bytes(data)
         click.echo(str(output))
+
+
+@cli.group("eval")
+def evaluation() -> None:
+    """Measure how well Lotse understands what families type."""
+
+
+@evaluation.command("intents")
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="JSONL file(s); default: bench/intents/*.jsonl.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of a table.")
+def eval_intents(data: tuple[Path, ...], as_json: bool) -> None:
+    """Per language and overall: correct, abstained, wrong, and p50/p99 time per message."""
+    from bot.services.evaluation import evaluate, load_cases, table
+
+    settings = _settings()
+    kb = _knowledge(settings.knowledge, settings.translations)
+    paths = list(data) or sorted(INTENTS_DIR.glob("*.jsonl"))
+    if not paths:
+        raise click.ClickException(f"no evaluation data in {INTENTS_DIR}")
+    try:
+        results = evaluate(kb, load_cases(paths))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(results, ensure_ascii=False) if as_json else table(results))
 
 
 @cli.group()

@@ -6,6 +6,7 @@ environment so that a settings file can be shared without leaking them.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import tomllib
@@ -83,6 +84,36 @@ class TelegramSettings(BaseModel):
         return urlsplit(self.webhook_url or "").path.lstrip("/")
 
 
+class StaffSettings(BaseModel):
+    """The `[staff]` table: where KI staff and the mediator coordination work in Telegram.
+
+    Without `chat_id`, "talk to a person" gives the KI's phone and e-mail instead."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    chat_id: int | None = None  # the staff supergroup with topics (ids of groups are < 0)
+    mediation_chat_id: int | None = None  # the mediator coordination chat
+    user_ids: frozenset[int] = frozenset()  # staff members who may act in the staff chat
+    office_days: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Monday = 0
+    office_start: dt.time = dt.time(8, 30)
+    office_end: dt.time = dt.time(16, 0)
+    answer_hours: int = Field(default=24, ge=1, description="Staff usually answer within.")
+
+    @field_validator("user_ids", mode="before")
+    @classmethod
+    def _user_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):  # LOTSE_STAFF_USER_IDS="1, 2,3"
+            try:
+                return frozenset(int(part) for part in value.split(",") if part.strip())
+            except ValueError:
+                raise ValueError("must be Telegram user ids separated by commas") from None
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        return self.chat_id is not None
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -90,6 +121,7 @@ class Settings(BaseModel):
     knowledge: Path = BUNDLED_KNOWLEDGE
     translations: Path = BUNDLED_TRANSLATIONS
     telegram: TelegramSettings = TelegramSettings()
+    staff: StaffSettings = StaffSettings()
 
 
 # variable -> key path in the settings
@@ -103,6 +135,9 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "LOTSE_TELEGRAM_WEBHOOK_LISTEN": ("telegram", "webhook_listen"),
     "LOTSE_TELEGRAM_WEBHOOK_PORT": ("telegram", "webhook_port"),
     "TELEGRAM_WEBHOOK_SECRET": ("telegram", "webhook_secret"),
+    "LOTSE_STAFF_CHAT_ID": ("staff", "chat_id"),
+    "LOTSE_MEDIATION_CHAT_ID": ("staff", "mediation_chat_id"),
+    "LOTSE_STAFF_USER_IDS": ("staff", "user_ids"),
 }
 SECRETS = {
     ("telegram", "token"): "TELEGRAM_BOT_TOKEN",

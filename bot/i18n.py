@@ -209,6 +209,30 @@ def is_rtl(lang: str) -> bool:
     return lang in RTL_LANGUAGES
 
 
+_SCRIPTS = {"arabic": ("ar", "fa", "ps"), "cyrillic": ("ru", "uk", "bg")}
+
+
+def script_of_language(lang: str) -> str:
+    return next((name for name, codes in _SCRIPTS.items() if lang in codes), "latin")
+
+
+def script_of(text: str) -> str | None:
+    """The script most letters of `text` are written in, or None for too few letters."""
+    counts = {"arabic": 0, "cyrillic": 0, "latin": 0}
+    for char in text:
+        if not char.isalpha():
+            continue
+        code = ord(char)
+        if 0x0600 <= code <= 0x06FF or 0x0750 <= code <= 0x077F or 0xFB50 <= code <= 0xFEFF:
+            counts["arabic"] += 1
+        elif 0x0400 <= code <= 0x04FF:
+            counts["cyrillic"] += 1
+        elif code < 0x0250:
+            counts["latin"] += 1
+    script, letters = max(counts.items(), key=lambda item: item[1])
+    return script if letters >= 3 else None
+
+
 # A run of left-to-right material inside right-to-left text: German words, Latin
 # numbers, phone numbers, e-mail and web addresses, paragraph signs.
 _LTR_RUN = re.compile(

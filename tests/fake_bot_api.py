@@ -8,8 +8,12 @@ checks what real Telegram checks where a bot could get it wrong: HTML entities, 
 4096-character limit, callback data of 1–64 bytes, answered callback queries.
 
 A test plays the family (`text`, `press`, `media`, `deliver` for raw or re-delivered
-updates, `block`), injects faults (`fail`), reads what the bot did (`calls`, `messages`)
-and waits on a condition with a bounded timeout (`wait_for`), never on a fixed sleep.
+updates, `block`), plays staff in a forum supergroup or a coordination group (`forum`,
+`group`, `member_writes` with a topic's `thread_id`, `member_presses`, `delete_topic`),
+injects faults (`fail`) and slow answers (`delays`), reads what the bot did (`calls`,
+`messages`, `in_thread`, `topics`) and waits on a condition with a bounded timeout
+(`wait_for`), never on a fixed sleep. Sends into a topic that does not exist fail with
+"message thread not found", as on Telegram.
 """
 
 from __future__ import annotations
@@ -195,6 +199,8 @@ class FakeBotAPI:
         self._query_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._topic_ids = itertools.count(2)
+        self.topics: dict[int, dict[int, str]] = {}  # forum chat -> thread id -> name
+        self.delays: dict[str, float] = {}  # method -> seconds it takes (to provoke races)
         self._tick = asyncio.Event()  # set and replaced on every change; waiters re-check
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -352,6 +358,86 @@ class FakeBotAPI:
             "is_forum": True,
         }
 
+    def group(self, chat_id: int, title: str = "Gruppe") -> None:
+        """A group or supergroup without topics that the bot is in."""
+        self.chats[chat_id] = {"id": chat_id, "type": "supergroup", "title": title}
+
+    def member_writes(
+        self,
+        chat_id: int,
+        user_id: int,
+        text: str | None = None,
+        *,
+        thread_id: int | None = None,
+        kind: str | None = None,
+    ) -> dict[str, Any]:
+        """A person writes in a group (in a forum topic with `thread_id`): text, or media
+        of `kind` (see MEDIA) with `text` as its caption."""
+        content: dict[str, Any] = {}
+        if kind is not None:
+            content.update(MEDIA[kind])
+            if text is not None:
+                content["caption"] = text
+        elif text is not None:
+            content["text"] = text
+            if text.startswith("/"):
+                content["entities"] = [
+                    {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
+                ]
+        if thread_id is not None:
+            content["message_thread_id"] = thread_id
+            content["is_topic_message"] = True
+        message = {
+            "message_id": self._next_message_id(chat_id),
+            "date": int(time.time()),
+            "chat": self.chats[chat_id],
+            "from": {"id": user_id, "is_bot": False, "first_name": f"U{user_id}"},
+            **content,
+        }
+        self.stored[(chat_id, message["message_id"])] = message
+        update = self.new_update(message=message)
+        self.deliver(update)
+        return update
+
+    def member_presses(self, chat_id: int, user_id: int, message_id: int, data: str) -> str:
+        """A person in a group presses a button of the bot's message there."""
+        query_id = str(next(self._query_ids))
+        query = {
+            "id": query_id,
+            "from": {"id": user_id, "is_bot": False, "first_name": f"U{user_id}"},
+            "message": self.stored[(chat_id, message_id)],
+            "chat_instance": f"instance-{chat_id}",
+            "data": data,
+        }
+        self.open_queries.add(query_id)
+        self.deliver(self.new_update(callback_query=query))
+        return query_id
+
+    def media_message(self, chat_id: int, kind: str) -> dict[str, Any]:
+        """Like `media`, for kinds the family may send to staff (also "video")."""
+        extra = {
+            "video": {
+                "video": {
+                    "file_id": "vid1",
+                    "file_unique_id": "uvid1",
+                    "width": 10,
+                    "height": 10,
+                    "duration": 2,
+                }
+            }
+        }
+        update = self.new_update(message=self._message(chat_id, "de", **{**MEDIA, **extra}[kind]))
+        self.deliver(update)
+        return update
+
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        """Staff delete a topic: later sends into it fail with "message thread not found"."""
+        self.topics.get(chat_id, {}).pop(thread_id, None)
+
+    def in_thread(self, chat_id: int, thread_id: int) -> list[dict[str, Any]]:
+        """The bot's messages in one forum topic."""
+        return [m for m in self.messages(chat_id) if m.get("message_thread_id") == thread_id]
+
     def block(self, chat_id: int) -> None:
         """The family blocked the bot without Telegram telling it yet: sends get 403."""
         self.blocked.add(chat_id)
@@ -490,6 +576,15 @@ class FakeBotAPI:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
         return markup if rows else None
 
+    def _thread(self, chat_id: int, params: dict[str, Any]) -> dict[str, Any]:
+        """The message_thread_id of a send into a forum topic, checked as Telegram does."""
+        thread = params.get("message_thread_id")
+        if thread is None:
+            return {}
+        if thread not in self.topics.get(chat_id, {}):
+            raise ApiError(400, "Bad Request: message thread not found")
+        return {"message_thread_id": thread, "is_topic_message": True}
+
     def _bot_message(self, chat_id: int, **content: Any) -> dict[str, Any]:
         message = {
             "message_id": self._next_message_id(chat_id),
@@ -554,7 +649,8 @@ class FakeBotAPI:
     async def _api_sendmessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         chat_id = self._writable_chat(params)
         text = self._shown_text(params)
-        return self._bot_message(chat_id, text=text, reply_markup=self._markup(params))
+        thread = self._thread(chat_id, params)
+        return self._bot_message(chat_id, text=text, reply_markup=self._markup(params), **thread)
 
     async def _api_editmessagetext(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         message = self._stored(params)
@@ -621,7 +717,14 @@ class FakeBotAPI:
     async def _api_copymessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         source = self._stored(params, "from_chat_id")
         chat_id = self._writable_chat(params)
-        return {"message_id": self._bot_message(chat_id, **_content(source))["message_id"]}
+        thread = self._thread(chat_id, params)
+        content = {
+            k: v
+            for k, v in _content(source).items()
+            if k not in ("message_thread_id", "is_topic_message", "entities")
+        }
+        copy = self._bot_message(chat_id, **content, **thread)
+        return {"message_id": copy["message_id"]}
 
     async def _api_forwardmessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         source = self._stored(params, "from_chat_id")
@@ -636,8 +739,28 @@ class FakeBotAPI:
         name = str(params.get("name", ""))
         if not 1 <= len(name) <= 128:
             raise ApiError(400, "Bad Request: TOPIC_NAME_INVALID")
+        if "createForumTopic" in self.delays:  # a slow answer lets concurrent calls overlap
+            await asyncio.sleep(self.delays["createForumTopic"])
+        thread = next(self._topic_ids)
+        self.topics.setdefault(chat_id, {})[thread] = name
         return {
-            "message_thread_id": next(self._topic_ids),
+            "message_thread_id": thread,
             "name": name,
             "icon_color": params.get("icon_color", 7322096),
         }
+
+    async def _api_editforumtopic(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        chat_id = self._writable_chat(params)
+        thread = params.get("message_thread_id")
+        topics = self.topics.get(chat_id, {})
+        if thread not in topics:
+            raise ApiError(400, "Bad Request: message thread not found")
+        if "name" in params:
+            topics[thread] = str(params["name"])
+        return True
+
+    async def _api_deleteforumtopic(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        chat_id = self._writable_chat(params)
+        if self.topics.get(chat_id, {}).pop(params.get("message_thread_id", 0), None) is None:
+            raise ApiError(400, "Bad Request: message thread not found")
+        return True

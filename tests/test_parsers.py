@@ -42,7 +42,25 @@ def test_age_in_any_script(text: str, age: int) -> None:
     assert value("age", text) == age
 
 
-@pytest.mark.parametrize("text", ["", "zwölf Jahre", "12 und 8", "-", "121", "abc"])
+@pytest.mark.parametrize(
+    ("text", "age"),
+    [
+        ("zwölf Jahre", 12),
+        ("twelve", 12),
+        ("двенадцать", 12),
+        ("дванадцять", 12),
+        ("on iki yaşında", 12),
+        ("اثنا عشر", 12),
+        ("دوازده سال", 12),
+        ("dwanaście", 12),
+        ("şeş", 6),
+    ],
+)
+def test_age_as_number_words(text: str, age: int) -> None:
+    assert value("age", text) == age
+
+
+@pytest.mark.parametrize("text", ["", "zwölf und acht", "12 und 8", "-", "121", "abc"])
 def test_age_rejects(text: str) -> None:
     with pytest.raises(ParseFailure):
         value("age", text)

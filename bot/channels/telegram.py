@@ -5,7 +5,8 @@ id, which records the id and queues the replies in the outbox in one SQLite tran
 the outbox is then sent (see `deliver`). So an update is handled at most once, and a reply
 committed before a crash is sent after the restart. Dialogue state is ours, in SQLite.
 Updates are handled one after the other (PTB's default), which keeps a family's messages
-in order.
+in order. With a staff chat configured, the staff and coordination chats are served by
+`telegram_staff`; any other group is ignored and logged without content.
 """
 
 from __future__ import annotations
@@ -88,6 +89,8 @@ class Lotse:
     retry_seconds: float
     sending: asyncio.Lock = field(default_factory=asyncio.Lock)
     retrier: asyncio.Task[None] | None = None
+    staff_sending: asyncio.Lock = field(default_factory=asyncio.Lock)
+    topic_locks: dict[int, asyncio.Lock] = field(default_factory=dict)  # family -> its lock
 
 
 class LotseContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -142,6 +145,10 @@ async def _send(
 
 async def _send_queued(bot: ExtBot[Any], outbox: Outbox, item: Queued) -> None:
     """Sends one outbox row, noting each message that got out, so a retry repeats none."""
+    if item.copy_from is not None:  # a staff or mediator message, copied by its id
+        await bot.copy_message(int(item.external_id), *item.copy_from)
+        outbox.sent(item)
+        return
     await _send(
         bot,
         int(item.external_id),
@@ -169,7 +176,7 @@ async def deliver(bot: ExtBot[Any], lotse: Lotse, external_id: str | None = None
                 await _send_queued(bot, lotse.outbox, item)
             except Forbidden:
                 log.info("outbox %s: the family blocked the bot; marked inactive", item.id)
-                lotse.outbox.blocked(item.external_id)
+                _blocked(lotse, item.external_id, blocked=True)
                 waiting.add(item.external_id)
             except BadRequest as exc:
                 log.error("outbox %s: Telegram refused the reply (%s); dropped", item.id, exc)
@@ -192,6 +199,36 @@ async def _retry_forever(app: LotseApp) -> None:
             await deliver(app.bot, lotse)
         except Exception:
             log.exception("retrying the outbox failed")
+        if lotse.conversations.handoff is not None:
+            from bot.channels.telegram_staff import deliver_staff
+
+            try:
+                await deliver_staff(app.bot, lotse)
+            except Exception:
+                log.exception("retrying the staff outbox failed")
+
+
+def _blocked(lotse: Lotse, external_id: str, *, blocked: bool) -> None:
+    """Notes that a family blocked the bot (or allowed it again), and tells its topic."""
+    if blocked:
+        lotse.outbox.blocked(external_id)
+    else:
+        lotse.outbox.unblocked(external_id)
+    handoff = lotse.conversations.handoff
+    if handoff is not None:
+        handoff.family_blocked(external_id, blocked, lotse.conversations.clock())
+
+
+async def _deliver_all(bot: ExtBot[Any], lotse: Lotse, family: str | None) -> None:
+    """The family's replies, then (with a staff chat) what waits for staff chats and for
+    other families (a mediator's message goes to the family it mediates for)."""
+    if lotse.conversations.handoff is None:
+        await deliver(bot, lotse, family)
+        return
+    from bot.channels.telegram_staff import deliver_staff
+
+    await deliver(bot, lotse)
+    await deliver_staff(bot, lotse)
 
 
 # --- handlers ----------------------------------------------------------------------------
@@ -208,8 +245,10 @@ async def _converse(update: Update, context: LotseContext, event: Event) -> None
     if family is None:
         return
     lotse = context.lotse
-    lotse.conversations.handle(CHANNEL, family, event, update_id=update.update_id)
-    await deliver(context.bot, lotse, family)
+    message = update.message  # a typed message may be relayed to staff by its id
+    ref = (message.chat_id, message.message_id) if message is not None else None
+    lotse.conversations.handle(CHANNEL, family, event, update_id=update.update_id, message=ref)
+    await _deliver_all(context.bot, lotse, family)
 
 
 async def on_start(update: Update, context: LotseContext) -> None:
@@ -244,6 +283,12 @@ async def on_button(update: Update, context: LotseContext) -> None:
     await _converse(update, context, button_press(query.data))
 
 
+async def _on_other_chat(update: Update, context: LotseContext) -> None:
+    """A message from a group: Lotse serves private chats only; logged without content."""
+    chat = update.effective_chat
+    log.info("update %s: message from chat %s ignored", update.update_id, chat and chat.id)
+
+
 def media_kind(message: Message) -> str:
     """What kind of non-text message this is, in the words of `Conversations.unsupported`."""
     if message.voice or message.audio or message.video_note:
@@ -267,9 +312,13 @@ async def on_media(update: Update, context: LotseContext) -> None:
         return
     lotse = context.lotse
     lotse.conversations.unsupported(
-        CHANNEL, family, media_kind(message), update_id=update.update_id
+        CHANNEL,
+        family,
+        media_kind(message),
+        update_id=update.update_id,
+        message=(message.chat_id, message.message_id),
     )
-    await deliver(context.bot, lotse, family)
+    await _deliver_all(context.bot, lotse, family)
 
 
 async def on_membership(update: Update, context: LotseContext) -> None:
@@ -279,9 +328,15 @@ async def on_membership(update: Update, context: LotseContext) -> None:
     if family is None or change is None:
         return
     if change.new_chat_member.status == ChatMemberStatus.BANNED:
-        context.lotse.outbox.blocked(family)
+        _blocked(context.lotse, family, blocked=True)
     elif change.new_chat_member.status == ChatMemberStatus.MEMBER:
-        context.lotse.outbox.unblocked(family)
+        _blocked(context.lotse, family, blocked=False)
+    else:
+        return
+    if context.lotse.conversations.handoff is not None:
+        from bot.channels.telegram_staff import deliver_staff
+
+        await deliver_staff(context.bot, context.lotse)
 
 
 async def on_error(update: object, context: LotseContext) -> None:
@@ -292,7 +347,7 @@ async def on_error(update: object, context: LotseContext) -> None:
     if isinstance(error, Forbidden):
         log.info("update %s: the family blocked the bot; marked inactive", update_id)
         if family is not None:
-            context.lotse.outbox.blocked(family)
+            _blocked(context.lotse, family, blocked=True)
         return
     if isinstance(error, NetworkError | RetryAfter):  # PTB retries polling; the outbox, sends
         log.warning("update %s: Telegram not reachable (%s)", update_id, error)
@@ -333,10 +388,14 @@ async def set_commands(app: LotseApp) -> None:
 async def _startup(app: LotseApp) -> None:
     """After connecting, before updates: the command menu, then replies left from before."""
     lotse = _lotse(app.bot_data)
+    from bot.channels.telegram_staff import deliver_staff, set_staff_commands
+
     try:
         await set_commands(app)
+        await set_staff_commands(app.bot, lotse)
     except TelegramError as exc:
         log.warning("command menu not set (%s)", exc)
+    await deliver_staff(app.bot, lotse)  # what waited for staff chats before a restart
     await deliver(app.bot, lotse)
     lotse.retrier = asyncio.create_task(_retry_forever(app), name="lotse outbox retry")
 
@@ -382,6 +441,29 @@ def build_application(
     )
     app.bot_data[_LOTSE] = Lotse(conversations, outbox, settings.retry_seconds)
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    handoff = conversations.handoff
+    if handoff is not None:  # the staff side first: its chats never reach the family handlers
+        from bot.channels import telegram_staff as staff
+
+        staff_chats = [handoff.staff_chat]
+        if handoff.settings.mediation_chat_id is not None:
+            staff_chats.append(handoff.settings.mediation_chat_id)
+        app.add_handler(
+            MessageHandler(
+                filters.Chat(handoff.staff_chat)
+                & filters.UpdateType.MESSAGE
+                & ~filters.StatusUpdate.ALL,
+                staff.on_staff_message,
+            )
+        )
+        app.add_handler(CallbackQueryHandler(staff.on_mediation_button, pattern=r"^med:"))
+        app.add_handler(
+            MessageHandler(
+                ~filters.ChatType.PRIVATE & ~filters.Chat(staff_chats), staff.on_other_chat
+            )
+        )
+    else:
+        app.add_handler(MessageHandler(~filters.ChatType.PRIVATE, _on_other_chat))
     media = (
         filters.VOICE
         | filters.AUDIO

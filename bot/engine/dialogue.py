@@ -26,6 +26,7 @@ from bot.engine.events import (
 from bot.engine.matcher import match_button
 from bot.engine.parsers import ParseFailure, parse, system_slots
 from bot.engine.state import MAX_HISTORY, State
+from bot.engine.understanding import understand
 from bot.i18n import _
 from bot.knowledge.conditions import evaluate
 from bot.knowledge.loader import AnyNode, KnowledgeBase
@@ -71,13 +72,17 @@ _NOT_AVAILABLE = {
 class _Turn:
     """One event's work: collects replies while the state moves."""
 
-    def __init__(self, kb: KnowledgeBase, state: State, today: dt.date) -> None:
+    def __init__(
+        self, kb: KnowledgeBase, state: State, today: dt.date, staff: bool = False
+    ) -> None:
         self.kb = kb
+        self.staff = staff  # a staff chat takes "talk to a person" (the handoff service)
         if state.node not in kb.nodes:  # new family, or the step vanished in a reload
             state = replace(state, node=self.root, history=())
         if state.lang not in kb.catalogs.available:  # e.g. a catalog was removed
             state = replace(state, lang=i18n.SOURCE_LANGUAGE)
-        self.state = state
+        self.offered = state.offered  # "Did you mean" buttons of the last reply
+        self.state = replace(state, offered=())
         self.today = today
         self.replies: list[Reply] = []
         self.effects: list[Effect] = []
@@ -200,7 +205,9 @@ class _Turn:
         if isinstance(node, MenuNode | AskNode):
             texts.append(self.local(f"{node_id}.text", node.text))
         elif isinstance(node, ActionNode):
-            service = node.action in ("book", "appointments") and self.kb.appointments
+            service = (node.action in ("book", "appointments") and self.kb.appointments) or (
+                node.action == "handoff" and self.staff
+            )
             if service and not repeat:  # the booking service takes over from here
                 if node.text:
                     self.say(self.local(f"{node_id}.text", node.text))
@@ -313,6 +320,8 @@ class _Turn:
                 self.show()
             else:
                 self.enter(self.root, push=False)
+        elif name == "human" and self.staff:  # the handoff service takes over
+            self.effects.append(Effect("handoff", self.kb.node_flow.get(self.current, "")))
         elif name == "human":
             self.say(self.not_available("handoff"))
             self.show(repeat=True)
@@ -345,7 +354,7 @@ class _Turn:
             return
         root = self.kb.nodes[self.root]
         from_root = isinstance(root, MenuNode) and any(b.goto == button_id for b in root.buttons)
-        if button_id in visible or from_root:
+        if button_id in visible or from_root or button_id in self.offered:
             self.enter(button_id)
             return
         self.say(self.ui("Dieser Knopf gehört zu einem früheren Schritt. Hier sind wir gerade:"))
@@ -384,7 +393,15 @@ class _Turn:
         if pressed is not None:
             self.press(pressed.id)
             return
+        understood = understand(self.kb, stripped, self.state.lang)
+        if understood.kind == "jump":
+            self.go_to(understood.targets[0])
+            return
+        if understood.kind == "offer" and not isinstance(node, AskNode):
+            self.offer(understood.targets)
+            return
         self.state = replace(self.state, misses=self.state.misses + 1)
+        self.suggest_language(stripped)
         if isinstance(node, AskNode):
             if node.hint:
                 self.say(self.local(f"{self.current}.hint", node.hint))
@@ -398,14 +415,58 @@ class _Turn:
             self.say(self.ui("Sie können auch mit einer Person sprechen."))
         self.show(repeat=True)
 
+    def go_to(self, target: str) -> None:
+        """Where typed text clearly pointed: a node, or the main menu."""
+        if target == self.root:
+            self.command("menu")
+        else:
+            self.enter(target)
+
+    def offer(self, targets: tuple[str, ...]) -> None:
+        """ "Did you mean …?": the candidates as buttons, accepted on the next event."""
+        self.state = replace(self.state, offered=targets)
+        buttons = [Button(target, self.label_for(target)) for target in targets]
+        buttons.append(Button(HOME, self.ui("🏠 Hauptmenü")))
+        buttons.append(Button(HUMAN, self.ui("🙋 Mit einer Person sprechen")))
+        self.say(self.ui("Meinten Sie das?"), tuple(buttons))
+
+    def label_for(self, target: str) -> str:
+        """A short name for a node: the label of a button that leads there."""
+        for node_id, node in self.kb.nodes.items():
+            for index, button in enumerate(getattr(node, "buttons", [])):
+                if self.kb.resolve(button.goto) == target:
+                    label = self.local(f"{node_id}.buttons.{index}", button.label)
+                    return self.kb.fill(label.text, label.lang)
+        node = self.kb.nodes[target]
+        first = node.messages[0] if isinstance(node, AnswerNode) else getattr(node, "text", "")
+        found = self.local(f"{target}.text.0" if isinstance(node, AnswerNode) else "", first or "")
+        text = self.kb.fill(found.text, found.lang)
+        return text if len(text) <= 40 else text[:39] + "…"
+
+    def suggest_language(self, text: str) -> None:
+        """Written in another script than the chosen language's: offer those languages."""
+        written = i18n.script_of(text)
+        if written is None or written == i18n.script_of_language(self.state.lang):
+            return
+        choices = tuple(
+            button
+            for button in self.language_buttons()
+            if i18n.script_of_language(button.id.removeprefix(LANG_PREFIX)) == written
+        )
+        if choices:
+            self.say(self.ui("Möchten Sie in einer anderen Sprache schreiben?"), choices)
+
 
 def _is_handoff(node: AnyNode | None) -> bool:
     return isinstance(node, ActionNode) and node.action == "handoff"
 
 
-def handle(state: State, event: Event, kb: KnowledgeBase, *, today: dt.date) -> Outcome:
-    """The engine's one entry point."""
-    turn = _Turn(kb, state, today)
+def handle(
+    state: State, event: Event, kb: KnowledgeBase, *, today: dt.date, staff: bool = False
+) -> Outcome:
+    """The engine's one entry point. With `staff`, "talk to a person" becomes an effect
+    ("handoff") for the service that connects the family with KI staff."""
+    turn = _Turn(kb, state, today, staff)
     if isinstance(event, Start):
         turn.start(event.lang_hint)
     elif isinstance(event, Command):
@@ -414,4 +475,11 @@ def handle(state: State, event: Event, kb: KnowledgeBase, *, today: dt.date) -> 
         turn.press(event.id)
     elif isinstance(event, TextInput):
         turn.text(event.text)
+    return Outcome(turn.state, tuple(turn.replies), tuple(turn.effects))
+
+
+def show_node(state: State, node_id: str, kb: KnowledgeBase, *, today: dt.date) -> Outcome:
+    """Moves the family to `node_id` and shows it (staff send a curated answer)."""
+    turn = _Turn(kb, state, today)
+    turn.enter(node_id)
     return Outcome(turn.state, tuple(turn.replies), tuple(turn.effects))

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 
 from rapidfuzz import fuzz, process
 
 from bot.engine.events import Button
+from bot.engine.normalize import normalize
 
 MIN_SCORE = 85.0  # below this a typed text is not taken as a button
 MIN_MARGIN = 8.0  # the best label must beat the second by this much, else it is ambiguous
-
-
-def normalize(text: str) -> str:
-    """Case, accents and punctuation removed; letters of every script stay."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    kept = [
-        char if char.isalnum() else " " for char in decomposed if not unicodedata.combining(char)
-    ]
-    return " ".join("".join(kept).split())
 
 
 def match_button(text: str, buttons: Sequence[Button]) -> Button | None:
@@ -33,7 +24,9 @@ def match_button(text: str, buttons: Sequence[Button]) -> Button | None:
         return exact[0]
     if len(query) < 3:
         return None
-    ranked = process.extract(query, labels, scorer=fuzz.WRatio, limit=2)
+    # The whole label, typed with a typo or two. (Parts of labels are the free-text
+    # matcher's work: partial matching here let short common words press buttons.)
+    ranked = process.extract(query, labels, scorer=fuzz.ratio, limit=2)
     if not ranked or ranked[0][1] < MIN_SCORE:
         return None
     if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < MIN_MARGIN:

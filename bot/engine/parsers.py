@@ -13,6 +13,8 @@ from typing import Any
 
 from babel.dates import get_month_names
 
+from bot.engine.normalize import normalize
+
 _NUMBER = re.compile(r"\d+")
 
 
@@ -25,11 +27,76 @@ def ascii_digits(text: str) -> str:
     return "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char for char in text)
 
 
+# Number words 1-20 (ages and counts of children), in the languages Lotse speaks.
+_NUMBER_WORDS = {
+    "de": "eins zwei drei vier fünf sechs sieben acht neun zehn elf zwölf dreizehn vierzehn "
+    "fünfzehn sechzehn siebzehn achtzehn neunzehn zwanzig",
+    "en": "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty",
+    "ru": "один два три четыре пять шесть семь восемь девять десять одиннадцать двенадцать "
+    "тринадцать четырнадцать пятнадцать шестнадцать семнадцать восемнадцать девятнадцать "
+    "двадцать",
+    "uk": "один два три чотири п'ять шість сім вісім дев'ять десять одинадцять дванадцять "
+    "тринадцять чотирнадцять п'ятнадцять шістнадцять сімнадцять вісімнадцять дев'ятнадцять "
+    "двадцять",
+    "bg": "едно две три четири пет шест седем осем девет десет единадесет дванадесет "
+    "тринадесет четиринадесет петнадесет шестнадесет седемнадесет осемнадесет деветнадесет "
+    "двадесет",
+    "tr": "bir iki üç dört beş altı yedi sekiz dokuz on on_bir on_iki on_üç on_dört on_beş "
+    "on_altı on_yedi on_sekiz on_dokuz yirmi",
+    "ro": "unu doi trei patru cinci șase șapte opt nouă zece unsprezece doisprezece "
+    "treisprezece paisprezece cincisprezece șaisprezece șaptesprezece optsprezece "
+    "nouăsprezece douăzeci",
+    "pl": "jeden dwa trzy cztery pięć sześć siedem osiem dziewięć dziesięć jedenaście "
+    "dwanaście trzynaście czternaście piętnaście szesnaście siedemnaście osiemnaście "
+    "dziewiętnaście dwadzieścia",
+    "ar": "واحد اثنان ثلاثة أربعة خمسة ستة سبعة ثمانية تسعة عشرة أحد_عشر اثنا_عشر ثلاثة_عشر "
+    "أربعة_عشر خمسة_عشر ستة_عشر سبعة_عشر ثمانية_عشر تسعة_عشر عشرون",
+    "fa": "یک دو سه چهار پنج شش هفت هشت نه ده یازده دوازده سیزده چهارده پانزده شانزده هفده "
+    "هجده نوزده بیست",
+    "ps": "یو دوه درې څلور پنځه شپږ اووه اته نهه لس یوولس دولس دیارلس څوارلس پنځلس شپاړس "
+    "اوولس اتلس نولس شل",
+    "ku": "yek du sê çar pênc şeş heft heşt neh deh yazdeh diwazdeh sêzdeh çardeh panzdeh "
+    "şanzdeh hivdeh hejdeh nozdeh bîst",
+}
+
+
+@cache
+def _number_words() -> dict[str, int]:
+    """Normalised number word (or two-word phrase) -> value, every language at once."""
+    words: dict[str, int] = {}
+    for listing in _NUMBER_WORDS.values():
+        for value, word in enumerate(listing.split(), start=1):
+            words[normalize(word.replace("_", " "))] = value
+    words[normalize("اثنين")] = 2
+    words[normalize("один")] = 1
+    return words
+
+
+def _spelled_numbers(text: str) -> list[int]:
+    """Numbers written as words: "zwölf", "on iki", "دوازده"."""
+    tokens = normalize(text).split()
+    words = _number_words()
+    found: list[int] = []
+    index = 0
+    while index < len(tokens):
+        pair = " ".join(tokens[index : index + 2])
+        if index + 1 < len(tokens) and pair in words:
+            found.append(words[pair])
+            index += 2
+        elif tokens[index] in words:
+            found.append(words[tokens[index]])
+            index += 1
+        else:
+            index += 1
+    return found
+
+
 def _one_number(text: str) -> int:
-    numbers = _NUMBER.findall(ascii_digits(text))
+    numbers = [int(n) for n in _NUMBER.findall(ascii_digits(text))] or _spelled_numbers(text)
     if len(numbers) != 1:
         raise ParseFailure("expected exactly one number")
-    return int(numbers[0])
+    return numbers[0]
 
 
 def parse_number(text: str, minimum: int | None = None, maximum: int | None = None) -> int:

@@ -20,6 +20,7 @@ class State:
     misses: int = 0  # consecutive inputs we did not understand at this step
     seen: tuple[str, ...] = ()  # one-time notices already shown, e.g. "mt:ar"
     booking: Mapping[str, Any] | None = None  # the booking flow's own step, while it runs
+    offered: tuple[str, ...] = ()  # targets offered as "Did you mean …?" in the last reply
 
     def with_slot(self, name: str, value: Any) -> State:
         return replace(self, slots=MappingProxyType({**self.slots, name: value}))
@@ -34,6 +35,7 @@ class State:
                 "misses": self.misses,
                 "seen": list(self.seen),
                 "booking": dict(self.booking) if self.booking is not None else None,
+                "offered": list(self.offered),
             },
             ensure_ascii=False,
             sort_keys=True,
@@ -54,6 +56,7 @@ class State:
                 misses=int(data.get("misses", 0)),
                 seen=tuple(str(item) for item in data.get("seen", [])),
                 booking=dict(data["booking"]) if data.get("booking") else None,
+                offered=tuple(str(item) for item in data.get("offered", [])),
             )
         except (ValueError, TypeError, AttributeError):
             return cls()

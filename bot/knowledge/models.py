@@ -41,7 +41,17 @@ class Source(_Model):
         return {"title": value} if isinstance(value, str) else value
 
 
-class MenuNode(_Model):
+class _Findable(_Model):
+    """A node a family can reach by typing: its keywords, in German (translated like every
+    text, as one comma-separated list per node), say what people write when they mean it."""
+
+    keywords: list[str] = Field(
+        default_factory=list,
+        description="Words and short phrases families type for this, e.g. ['Zeugnis', 'Papiere'].",
+    )
+
+
+class MenuNode(_Findable):
     """A question with buttons; the family taps one of them."""
 
     type: Literal["menu", "question"]
@@ -95,7 +105,7 @@ class RouteNode(_Model):
     otherwise: NodeId
 
 
-class AnswerNode(_Model):
+class AnswerNode(_Findable):
     """Advice: one or more short messages, an optional checklist, its sources and review date."""
 
     type: Literal["answer"]
@@ -116,7 +126,7 @@ class AnswerNode(_Model):
         return [self.text] if isinstance(self.text, str) else list(self.text)
 
 
-class ActionNode(_Model):
+class ActionNode(_Findable):
     """A step that needs a service: book an appointment, hand over, request a mediator."""
 
     type: Literal["action"]
@@ -178,4 +188,6 @@ def node_texts(node: MenuNode | AskNode | RouteNode | AnswerNode | ActionNode) -
     if isinstance(node, MenuNode | AnswerNode | ActionNode | AskNode):
         for index, button in enumerate(node.buttons):
             texts[f"buttons.{index}"] = button.label
+    if isinstance(node, _Findable) and node.keywords:
+        texts["keywords"] = ", ".join(node.keywords)
     return texts

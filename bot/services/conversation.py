@@ -2,7 +2,9 @@
 
 For a channel that delivers later (Telegram), the same transaction records the update id
 and queues the replies in the outbox: a re-delivered update changes nothing, and a crash
-after the commit loses no reply (see bot/services/outbox.py).
+after the commit loses no reply (see bot/services/outbox.py). While a family talks to KI
+staff (an open ticket), what it types or sends is relayed to its topic instead of the
+engine (see bot/services/handoff.py).
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from bot import i18n
-from bot.engine import Button, Command, Event, Reply, State, handle
+from bot.engine import Button, ButtonPress, Command, Event, Reply, State, handle
 from bot.engine.dialogue import HOME
 from bot.i18n import _
 from bot.knowledge import KnowledgeBase
-from bot.services import booking
+from bot.services import booking, mediation
+from bot.services.handoff import FamilyTurn, Handoff
 from bot.store import transaction
 from bot.store.conversations import family_id, find_family, load_state, save_state
 from bot.store.outbox import enqueue
@@ -64,25 +67,43 @@ class Conversations:
         db: Database,
         knowledge: Callable[[], KnowledgeBase],
         clock: Callable[[], dt.datetime] = berlin_now,
+        handoff: Handoff | None = None,
     ) -> None:
         self.db = db
         self.knowledge = knowledge  # a callable, so a reload swaps it without a restart
         self.clock = clock
+        self.handoff = handoff  # None: no staff chat; "talk to a person" gives the contact
 
     def handle(
-        self, channel: str, external_id: str, event: Event, *, update_id: int | None = None
+        self,
+        channel: str,
+        external_id: str,
+        event: Event,
+        *,
+        update_id: int | None = None,
+        message: tuple[int, int] | None = None,
     ) -> list[Reply]:
         """The replies to one event. With an `update_id` the update is recorded and the
         replies are queued in the outbox, all in one transaction; an update id seen before
-        changes nothing and returns no replies."""
-        return self._turn(channel, external_id, event, update_id)
+        changes nothing and returns no replies. `message` (chat, message id) lets a typed
+        message be relayed to staff while the family talks to a person."""
+        return self._turn(channel, external_id, event, update_id, message=message)
 
     def unsupported(
-        self, channel: str, external_id: str, kind: str, *, update_id: int | None = None
+        self,
+        channel: str,
+        external_id: str,
+        kind: str,
+        *,
+        update_id: int | None = None,
+        message: tuple[int, int] | None = None,
     ) -> list[Reply]:
         """A friendly answer to a voice message, photo, sticker …: what Lotse cannot read,
-        then help and the current step with its buttons, so the way forward stays clear."""
-        return self._turn(channel, external_id, Command("help"), update_id, media=kind)
+        then help and the current step with its buttons, so the way forward stays clear.
+        While the family talks to a person, the message goes to staff instead."""
+        return self._turn(
+            channel, external_id, Command("help"), update_id, media=kind, message=message
+        )
 
     def _turn(
         self,
@@ -91,14 +112,35 @@ class Conversations:
         event: Event,
         update_id: int | None,
         media: str | None = None,
+        message: tuple[int, int] | None = None,
     ) -> list[Reply]:
         now = self.clock()
         kb = self.knowledge()
         with transaction(self.db):
             if update_id is not None and not record_update(self.db, channel, update_id, now):
                 return []
+            handoff = self.handoff
+            relayable = message is not None and Handoff.relays(event, State(), media)
+            if handoff is not None and relayable and external_id.lstrip("-").isdigit():
+                assert message is not None
+                # A mediator on an open request writes to the family, not to the bot.
+                if mediation.from_mediator(handoff, int(external_id), message, now):
+                    return []
             family = family_id(self.db, channel, external_id, now)
-            state, replies = self._run(kb, family, load_state(self.db, family), event, now)
+            state = load_state(self.db, family)
+            ticket = handoff.ticket(family) if handoff is not None else None
+            if (
+                handoff is not None
+                and ticket is not None
+                and message is not None
+                and Handoff.relays(event, state, media)
+            ):  # staff handle the chat: the bot stays silent, the message goes to the topic
+                turn = FamilyTurn(self.db, kb, family, now, state, [])
+                handoff.relay(turn, ticket, message)
+                if update_id is not None:
+                    enqueue(self.db, family, tuple(turn.replies), now)
+                return turn.replies
+            state, replies = self._run(kb, family, state, event, now)
             if media is not None and replies:
                 t = i18n.ui(state.lang, kb.catalogs)
                 notice = t.gettext(_MEDIA_TEXTS.get(media, _MEDIA_TEXTS["other"]))
@@ -118,15 +160,28 @@ class Conversations:
         whose effects (book, my appointments) hand over to the booking flow."""
         replies: list[Reply] = []
         rest: Event | None = event
+        handoff = self.handoff
+        if handoff is not None and isinstance(event, ButtonPress):
+            turn_ = FamilyTurn(self.db, kb, family, now, state, replies)
+            if handoff.pressed(turn_, event.id):  # a rating after /close
+                outcome = handle(state, Command("menu"), kb, today=now.date(), staff=True)
+                return outcome.state, (*replies, *outcome.replies)
         if kb.appointments is not None:
+            held = (state.booking or {}).get("hold")
             turn = booking.Turn(self.db, kb, family, now, state, replies)
             rest = booking.handle(turn, event)
             state = turn.state
+            if handoff is not None and isinstance(held, int):  # needs a mediator?
+                mediation.from_booking(handoff, kb, family, held, now)
         if rest is not None:
-            outcome = handle(state, rest, kb, today=now.date())
+            outcome = handle(state, rest, kb, today=now.date(), staff=handoff is not None)
             state = outcome.state
             replies += outcome.replies
             for effect in outcome.effects:
+                if effect.kind == "handoff" and handoff is not None:
+                    turn_ = FamilyTurn(self.db, kb, family, now, state, replies)
+                    handoff.open(turn_, effect.flow)
+                    continue
                 turn = booking.Turn(self.db, kb, family, now, state, replies)
                 booking.start(turn, effect.kind, effect.flow)
                 state = turn.state

@@ -87,3 +87,52 @@ def m003_bookings(db: Database) -> None:
     )
     db.execute("CREATE INDEX reminders_due ON reminders (sent_at, due_at)")
     _table(db, "outbox").add_column("files", str)
+
+
+@migrations()
+def m004_handoff_and_mediation(db: Database) -> None:
+    """Tickets (a family talking to staff), the family's forum topic, messages on their
+    way to staff chats, relayed copies in the family outbox, mediator requests."""
+    db.execute(
+        "CREATE TABLE tickets ("
+        " id INTEGER PRIMARY KEY,"
+        " family_id INTEGER NOT NULL REFERENCES families (id) ON DELETE CASCADE,"
+        " status TEXT NOT NULL CHECK (status IN ('open', 'closed')),"
+        " title TEXT NOT NULL, card TEXT NOT NULL,"
+        " opened_at TEXT NOT NULL, closed_at TEXT, rating INTEGER, after_hours_on TEXT)"
+    )
+    # At most one open ticket per family, also across processes.
+    db.execute("CREATE UNIQUE INDEX tickets_one_open ON tickets (family_id) WHERE status = 'open'")
+    # One forum topic per family: the primary key and the unique pair forbid a second.
+    db.execute(
+        "CREATE TABLE family_topics ("
+        " family_id INTEGER PRIMARY KEY REFERENCES families (id) ON DELETE CASCADE,"
+        " chat_id INTEGER NOT NULL, thread_id INTEGER NOT NULL, created_at TEXT NOT NULL,"
+        " UNIQUE (chat_id, thread_id))"
+    )
+    # Messages to chats that are not a family's: the family's topic (family_id, no chat_id),
+    # or a given chat (coordination chat, a mediator, the staff chat's general topic).
+    # kind: text (our own words), copy (a message copied by id; its text is not stored),
+    # title (rename the family's topic).
+    db.execute(
+        "CREATE TABLE staff_outbox ("
+        " id INTEGER PRIMARY KEY,"
+        " family_id INTEGER REFERENCES families (id) ON DELETE CASCADE,"
+        " chat_id INTEGER, thread_id INTEGER,"
+        " kind TEXT NOT NULL CHECK (kind IN ('text', 'copy', 'title')),"
+        " text TEXT NOT NULL DEFAULT '', buttons TEXT NOT NULL DEFAULT '[]',"
+        " copy_chat_id INTEGER, copy_message_id INTEGER, created_at TEXT NOT NULL)"
+    )
+    _table(db, "outbox").add_column("copy_chat_id", int)
+    _table(db, "outbox").add_column("copy_message_id", int)
+    db.execute(
+        "CREATE TABLE mediation_requests ("
+        " id INTEGER PRIMARY KEY,"
+        " family_id INTEGER NOT NULL REFERENCES families (id) ON DELETE CASCADE,"
+        " lang TEXT NOT NULL, details TEXT NOT NULL,"
+        " status TEXT NOT NULL"
+        "  CHECK (status IN ('requested', 'accepted', 'declined', 'closed')),"
+        " mediator_id INTEGER, created_at TEXT NOT NULL, decided_at TEXT, closed_at TEXT,"
+        " booking_id INTEGER UNIQUE REFERENCES bookings (id) ON DELETE CASCADE)"
+    )
+    db.execute("CREATE INDEX mediation_mediator ON mediation_requests (mediator_id, status)")

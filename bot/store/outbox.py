@@ -25,6 +25,7 @@ class Queued:
     external_id: str
     reply: Reply
     sent_parts: int = 0
+    copy_from: tuple[int, int] | None = None  # (chat, message) a staff message is copied from
 
 
 def enqueue(db: Database, family: int, replies: tuple[Reply, ...], now: dt.datetime) -> None:
@@ -41,10 +42,23 @@ def enqueue(db: Database, family: int, replies: tuple[Reply, ...], now: dt.datet
         )
 
 
+def enqueue_copy(
+    db: Database, family: int, chat_id: int, message_id: int, now: dt.datetime
+) -> None:
+    """A message written by staff (or a mediator), copied to the family by its id: its
+    text passes through Telegram and is never stored here."""
+    db.execute(
+        "INSERT INTO outbox (family_id, text, buttons, lang, files, copy_chat_id,"
+        " copy_message_id, created_at) VALUES (?, '', '[]', 'de', '[]', ?, ?, ?)",
+        [family, chat_id, message_id, now.isoformat(timespec="seconds")],
+    )
+
+
 def pending(db: Database, channel: str, external_id: str | None = None) -> list[Queued]:
     """Waiting replies of one channel (or of one family on it), oldest first."""
     sql = (
-        "SELECT outbox.id, family_id, external_id, text, buttons, lang, sent_parts, files"
+        "SELECT outbox.id, family_id, external_id, text, buttons, lang, sent_parts, files,"
+        " copy_chat_id, copy_message_id"
         " FROM outbox JOIN families ON families.id = outbox.family_id"
         " WHERE channel = ?"
     )
@@ -68,6 +82,7 @@ def pending(db: Database, channel: str, external_id: str | None = None) -> list[
                 ),
             ),
             sent_parts=row[6],
+            copy_from=(int(row[8]), int(row[9])) if row[8] is not None else None,
         )
         for row in rows
     ]

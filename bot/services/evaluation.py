@@ -1,0 +1,121 @@
+"""`lotse eval intents`: how well free text is understood, per language and overall.
+
+Each case names what the family means (`expect`): a flow id, an intent (booking, human,
+language, menu), a node id, or `none` for a message Lotse does not cover. A case is
+- correct: the bot goes to the expected place (for a flow, anywhere inside it; for `none`,
+  it does not pretend to know);
+- abstained: the bot asks back ("Did you mean …?") or says it did not understand, or it goes
+  to the menu of the right journey instead of the exact answer;
+- wrong: the bot confidently goes somewhere else (the figure to keep near zero).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.engine.understanding import intent_of, understand
+from bot.knowledge import KnowledgeBase
+from bot.knowledge.models import MenuNode
+
+INTENTS = frozenset({"booking", "human", "language", "menu"})
+
+
+@dataclass(frozen=True)
+class Case:
+    text: str
+    lang: str
+    expect: str
+
+
+def load_cases(paths: Iterable[Path]) -> list[Case]:
+    cases = []
+    for path in paths:
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+                cases.append(Case(str(data["text"]), str(data["lang"]), str(data["expect"])))
+            except (ValueError, KeyError) as exc:
+                raise ValueError(f"{path}:{number}: {exc}") from exc
+    return cases
+
+
+def verdict(kb: KnowledgeBase, case: Case) -> str:
+    """'correct', 'abstained' or 'wrong' for one case."""
+    result = understand(kb, case.text, case.lang)
+    if result.kind != "jump":
+        return "correct" if case.expect == "none" else "abstained"
+    target = result.targets[0]
+    if case.expect == "none":
+        return "wrong"
+    if case.expect in INTENTS:
+        return "correct" if intent_of(kb, target) == case.expect else "wrong"
+    if case.expect in kb.flows:
+        return "correct" if kb.node_flow.get(target) == case.expect else "wrong"
+    if target == case.expect:
+        return "correct"
+    same_journey = kb.node_flow.get(target) == kb.node_flow.get(case.expect)
+    if same_journey and isinstance(kb.nodes.get(target), MenuNode):
+        return "abstained"  # the right journey's menu: the family chooses from there
+    return "wrong"
+
+
+def _summary(verdicts: list[str], times: list[float]) -> dict[str, Any]:
+    ordered = sorted(times)
+
+    def pick(share: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000, 3)
+
+    return {
+        "n": len(verdicts),
+        "correct": verdicts.count("correct"),
+        "abstained": verdicts.count("abstained"),
+        "wrong": verdicts.count("wrong"),
+        "p50_ms": pick(0.50) if ordered else 0.0,
+        "p99_ms": pick(0.99) if ordered else 0.0,
+    }
+
+
+def evaluate(kb: KnowledgeBase, cases: list[Case]) -> dict[str, Any]:
+    """{"overall": {...}, "per_lang": {lang: {...}}} with counts and p50/p99 per message."""
+    by_lang: dict[str, tuple[list[str], list[float]]] = {}
+    for lang in {case.lang for case in cases}:  # the keyword index is built once per language
+        understand(kb, "warm", lang)
+    for case in cases:
+        started = time.perf_counter()
+        outcome = verdict(kb, case)
+        elapsed = time.perf_counter() - started
+        verdicts, times = by_lang.setdefault(case.lang, ([], []))
+        verdicts.append(outcome)
+        times.append(elapsed)
+    everything = [v for verdicts, _ in by_lang.values() for v in verdicts]
+    all_times = [t for _, times in by_lang.values() for t in times]
+    return {
+        "overall": _summary(everything, all_times),
+        "per_lang": {lang: _summary(*by_lang[lang]) for lang in sorted(by_lang)},
+    }
+
+
+def table(results: dict[str, Any]) -> str:
+    rows = [("lang", "n", "correct", "abstained", "wrong", "p50 ms", "p99 ms")]
+    for lang, row in [*results["per_lang"].items(), ("all", results["overall"])]:
+        n = row["n"] or 1
+        rows.append(
+            (
+                lang,
+                str(row["n"]),
+                f"{row['correct']} ({100 * row['correct'] / n:.0f} %)",
+                f"{row['abstained']} ({100 * row['abstained'] / n:.0f} %)",
+                f"{row['wrong']} ({100 * row['wrong'] / n:.0f} %)",
+                f"{row['p50_ms']:.2f}",
+                f"{row['p99_ms']:.2f}",
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)

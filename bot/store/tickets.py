@@ -1,0 +1,341 @@
+"""Tickets (a family talking to KI staff), the family's forum topic, messages on their way
+to staff chats, and mediator requests. Rows hold our own texts and message ids, never
+what a family wrote: relayed messages are copied by id."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from bot.engine import Button
+
+OPEN, CLOSED = "open", "closed"
+REQUESTED, ACCEPTED, DECLINED, DONE = "requested", "accepted", "declined", "closed"
+
+
+def _stamp(now: dt.datetime) -> str:
+    return now.isoformat(timespec="seconds")
+
+
+# --- tickets -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    family_id: int
+    status: str
+    title: str
+    card: str
+    after_hours_on: str | None
+    rating: int | None
+
+
+_TICKET = "id, family_id, status, title, card, after_hours_on, rating"
+
+
+def _ticket(row: tuple[object, ...] | None) -> Ticket | None:
+    if row is None:
+        return None
+    id_, family, status, title, card, after, rating = row
+    return Ticket(
+        int(str(id_)),
+        int(str(family)),
+        str(status),
+        str(title),
+        str(card),
+        str(after) if after else None,
+        int(str(rating)) if rating is not None else None,
+    )
+
+
+def open_ticket(db: Database, family: int) -> Ticket | None:
+    row = db.execute(
+        f"SELECT {_TICKET} FROM tickets WHERE family_id = ? AND status = ?", [family, OPEN]
+    ).fetchone()
+    return _ticket(row)
+
+
+def latest_ticket(db: Database, family: int) -> Ticket | None:
+    row = db.execute(
+        f"SELECT {_TICKET} FROM tickets WHERE family_id = ? ORDER BY id DESC LIMIT 1", [family]
+    ).fetchone()
+    return _ticket(row)
+
+
+def next_ticket_id(db: Database) -> int:
+    row = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM tickets").fetchone()
+    return int(row[0])
+
+
+def create_ticket(
+    db: Database, ticket_id: int, family: int, title: str, card: str, now: dt.datetime
+) -> Ticket:
+    db.execute(
+        "INSERT INTO tickets (id, family_id, status, title, card, opened_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [ticket_id, family, OPEN, title, card, _stamp(now)],
+    )
+    found = open_ticket(db, family)
+    assert found is not None
+    return found
+
+
+def close_ticket(db: Database, ticket: int, now: dt.datetime) -> None:
+    db.execute(
+        "UPDATE tickets SET status = ?, closed_at = ? WHERE id = ?", [CLOSED, _stamp(now), ticket]
+    )
+
+
+def rate_ticket(db: Database, ticket: int, rating: int) -> bool:
+    """Records the family's rating once; False if it was given before."""
+    cursor = db.execute(
+        "UPDATE tickets SET rating = ? WHERE id = ? AND rating IS NULL", [rating, ticket]
+    )
+    return cursor.rowcount == 1
+
+
+def note_after_hours(db: Database, ticket: int, day: dt.date) -> bool:
+    """True (and noted) if the after-hours notice was not yet sent on `day`."""
+    cursor = db.execute(
+        "UPDATE tickets SET after_hours_on = ? WHERE id = ?"
+        " AND (after_hours_on IS NULL OR after_hours_on != ?)",
+        [day.isoformat(), ticket, day.isoformat()],
+    )
+    return cursor.rowcount == 1
+
+
+# --- the family's topic ------------------------------------------------------------------
+
+
+def topic_of(db: Database, family: int) -> tuple[int, int] | None:
+    """(chat, thread) of the family's topic."""
+    row = db.execute(
+        "SELECT chat_id, thread_id FROM family_topics WHERE family_id = ?", [family]
+    ).fetchone()
+    return (int(row[0]), int(row[1])) if row else None
+
+
+def family_of_topic(db: Database, chat_id: int, thread_id: int) -> int | None:
+    row = db.execute(
+        "SELECT family_id FROM family_topics WHERE chat_id = ? AND thread_id = ?",
+        [chat_id, thread_id],
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
+def save_topic(db: Database, family: int, chat_id: int, thread_id: int, now: dt.datetime) -> bool:
+    """Records the family's topic; False if the family has one already (another process
+    was first): the unique constraint decides."""
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO family_topics (family_id, chat_id, thread_id, created_at)"
+        " VALUES (?, ?, ?, ?)",
+        [family, chat_id, thread_id, _stamp(now)],
+    )
+    return cursor.rowcount == 1
+
+
+def forget_topic(db: Database, family: int, thread_id: int) -> None:
+    """The topic was deleted in Telegram; the next message creates a new one."""
+    db.execute(
+        "DELETE FROM family_topics WHERE family_id = ? AND thread_id = ?", [family, thread_id]
+    )
+
+
+# --- messages to staff chats -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffMessage:
+    """One message to a staff chat: to the family's topic when `chat_id` is None."""
+
+    id: int
+    family_id: int | None
+    chat_id: int | None
+    thread_id: int | None
+    kind: str
+    text: str
+    buttons: tuple[Button, ...]
+    copy_from: tuple[int, int] | None
+
+
+def queue_text(
+    db: Database,
+    text: str,
+    now: dt.datetime,
+    *,
+    family: int | None = None,
+    chat_id: int | None = None,
+    thread_id: int | None = None,
+    buttons: tuple[Button, ...] = (),
+    kind: str = "text",
+) -> None:
+    db.execute(
+        "INSERT INTO staff_outbox (family_id, chat_id, thread_id, kind, text, buttons,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            family,
+            chat_id,
+            thread_id,
+            kind,
+            text,
+            json.dumps([[b.id, b.label] for b in buttons], ensure_ascii=False),
+            _stamp(now),
+        ],
+    )
+
+
+def queue_copy(
+    db: Database,
+    from_chat: int,
+    message_id: int,
+    now: dt.datetime,
+    *,
+    family: int | None = None,
+    chat_id: int | None = None,
+) -> None:
+    db.execute(
+        "INSERT INTO staff_outbox (family_id, chat_id, kind, copy_chat_id, copy_message_id,"
+        " created_at) VALUES (?, ?, 'copy', ?, ?, ?)",
+        [family, chat_id, from_chat, message_id, _stamp(now)],
+    )
+
+
+def staff_pending(db: Database, family: int | None = None) -> list[StaffMessage]:
+    """Waiting staff-chat messages, oldest first; only the topic's of `family` if given."""
+    sql = (
+        "SELECT id, family_id, chat_id, thread_id, kind, text, buttons, copy_chat_id,"
+        " copy_message_id FROM staff_outbox"
+    )
+    params: list[object] = []
+    if family is not None:
+        sql += " WHERE family_id = ? AND chat_id IS NULL"
+        params.append(family)
+    rows = db.execute(sql + " ORDER BY id", params).fetchall()
+    return [
+        StaffMessage(
+            id=int(row[0]),
+            family_id=int(row[1]) if row[1] is not None else None,
+            chat_id=int(row[2]) if row[2] is not None else None,
+            thread_id=int(row[3]) if row[3] is not None else None,
+            kind=str(row[4]),
+            text=str(row[5]),
+            buttons=tuple(Button(str(i), str(label)) for i, label in json.loads(row[6])),
+            copy_from=(int(row[7]), int(row[8])) if row[7] is not None else None,
+        )
+        for row in rows
+    ]
+
+
+def staff_sent(db: Database, item: int) -> None:
+    db.execute("DELETE FROM staff_outbox WHERE id = ?", [item])
+
+
+# --- mediator requests -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MediationRequest:
+    id: int
+    family_id: int
+    lang: str
+    details: str
+    status: str
+    mediator_id: int | None
+
+
+_REQUEST = "id, family_id, lang, details, status, mediator_id"
+
+
+def _request(row: tuple[object, ...] | None) -> MediationRequest | None:
+    if row is None:
+        return None
+    id_, family, lang, details, status, mediator = row
+    return MediationRequest(
+        int(str(id_)),
+        int(str(family)),
+        str(lang),
+        str(details),
+        str(status),
+        int(str(mediator)) if mediator is not None else None,
+    )
+
+
+def create_request(
+    db: Database,
+    family: int,
+    lang: str,
+    details: str,
+    now: dt.datetime,
+    *,
+    booking: int | None = None,
+) -> MediationRequest:
+    cursor = db.execute(
+        "INSERT INTO mediation_requests (family_id, lang, details, status, created_at,"
+        " booking_id) VALUES (?, ?, ?, ?, ?, ?)",
+        [family, lang, details, REQUESTED, _stamp(now), booking],
+    )
+    found = get_request(db, int(cursor.lastrowid or 0))
+    assert found is not None
+    return found
+
+
+def has_booking_request(db: Database, booking: int) -> bool:
+    row = db.execute("SELECT 1 FROM mediation_requests WHERE booking_id = ?", [booking]).fetchone()
+    return row is not None
+
+
+def get_request(db: Database, request: int) -> MediationRequest | None:
+    row = db.execute(
+        f"SELECT {_REQUEST} FROM mediation_requests WHERE id = ?", [request]
+    ).fetchone()
+    return _request(row)
+
+
+def decide_request(
+    db: Database, request: int, status: str, mediator: int | None, now: dt.datetime
+) -> bool:
+    """Accept or decline a request that is still open; False if someone was faster."""
+    cursor = db.execute(
+        "UPDATE mediation_requests SET status = ?, mediator_id = ?, decided_at = ?"
+        " WHERE id = ? AND status = ?",
+        [status, mediator, _stamp(now), request, REQUESTED],
+    )
+    return cursor.rowcount == 1
+
+
+def close_requests(db: Database, family: int, now: dt.datetime) -> list[MediationRequest]:
+    """Ends the family's accepted requests: their mediators see nothing more."""
+    rows = db.execute(
+        f"SELECT {_REQUEST} FROM mediation_requests WHERE family_id = ? AND status = ?",
+        [family, ACCEPTED],
+    ).fetchall()
+    db.execute(
+        "UPDATE mediation_requests SET status = ?, closed_at = ?"
+        " WHERE family_id = ? AND status = ?",
+        [DONE, _stamp(now), family, ACCEPTED],
+    )
+    return [r for r in (_request(row) for row in rows) if r is not None]
+
+
+def mediators_of(db: Database, family: int) -> list[int]:
+    """The mediators who currently see this family's messages."""
+    rows = db.execute(
+        "SELECT DISTINCT mediator_id FROM mediation_requests"
+        " WHERE family_id = ? AND status = ? AND mediator_id IS NOT NULL",
+        [family, ACCEPTED],
+    ).fetchall()
+    return [int(row[0]) for row in rows]
+
+
+def family_of_mediator(db: Database, mediator: int) -> int | None:
+    """The family whose open request this mediator holds (the newest), if any."""
+    row = db.execute(
+        "SELECT family_id FROM mediation_requests WHERE mediator_id = ? AND status = ?"
+        " ORDER BY id DESC LIMIT 1",
+        [mediator, ACCEPTED],
+    ).fetchone()
+    return int(row[0]) if row else None
