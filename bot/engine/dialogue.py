@@ -257,13 +257,8 @@ class _Turn:
         self.say(messages[-1], buttons)
 
     def not_available(self, action: str) -> str:
-        contact = self.kb.organisation.fallback_contact
         reach = self.ui("Bitte melden Sie sich beim KI: Telefon {phone}, E-Mail {email}.")
-        return (
-            self.ui(_NOT_AVAILABLE[action])
-            + " "
-            + reach.format(phone="{" + contact + ".phone}", email="{" + contact + ".email}")
-        )
+        return self.ui(_NOT_AVAILABLE[action]) + " " + reach.format(**self.kb.reach)
 
     def notice_machine_translation(self) -> None:
         """Once per language: say that the texts were translated automatically."""

@@ -67,6 +67,12 @@ class KnowledgeBase:
         flow = self.flows.get(target)
         return flow.start if flow is not None else target
 
+    @property
+    def reach(self) -> dict[str, str]:
+        """Placeholders of the fallback contact, for texts like "Telefon {phone}"."""
+        contact = self.organisation.fallback_contact
+        return {"phone": f"{{{contact}.phone}}", "email": f"{{{contact}.email}}"}
+
     def fill(self, text: str, lang: str = SOURCE_LANGUAGE) -> str:
         """The text as a family sees it: {contact.field} placeholders filled with the
         contact data (one edit updates all; prose fields like `transport` translated),

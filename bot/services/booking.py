@@ -240,11 +240,10 @@ def ask_day(turn: Turn, type_id: str, page: int) -> None:
 
 
 def no_free_time(turn: Turn) -> str:
-    contact = turn.kb.organisation.fallback_contact
     return turn.ui(
         "Im Moment ist kein Termin frei. Bitte melden Sie sich beim KI: Telefon {phone}, "
         "E-Mail {email}."
-    ).format(phone="{" + contact + ".phone}", email="{" + contact + ".email}")
+    ).format(**turn.kb.reach)
 
 
 def ask_time(turn: Turn, day: dt.date, *, intro: str | None = None) -> None:
@@ -586,10 +585,9 @@ def show_booking(turn: Turn, booking: Booking) -> None:
             turn.button(f"cancel:{booking.id}", "✖ Absagen"),
         ]
     else:
-        contact = turn.kb.organisation.fallback_contact
         lines.append(
             turn.ui("Für eine Änderung so kurz vor dem Termin rufen Sie bitte an: {phone}").format(
-                phone="{" + contact + ".phone}"
+                phone=turn.kb.reach["phone"]
             )
         )
     files = (calendar_file(turn, booking, kind),) if kind else ()
@@ -835,11 +833,10 @@ def pressed(turn: Turn, button: str) -> bool:
 
 
 def no_consent(turn: Turn) -> str:
-    contact = turn.kb.organisation.fallback_contact
     return turn.ui(
         "Kein Problem. Sie können einen Termin auch so vereinbaren: Telefon {phone}, "
         "E-Mail {email}."
-    ).format(phone="{" + contact + ".phone}", email="{" + contact + ".email}")
+    ).format(**turn.kb.reach)
 
 
 def manage(turn: Turn, name: str, value: str) -> bool:
