@@ -656,20 +656,8 @@ def back(turn: Turn) -> bool:
             return True
         leave(turn)
         return False
-    if previous == "day":
-        ask_day(turn, str(turn.step["type"]), 0)
-    elif previous == "time":
-        day = turn.step.get("day")
-        if day is None:
-            ask_day(turn, str(turn.step["type"]), 0)
-        else:
-            ask_time(turn, dt.date.fromisoformat(str(day)))
-    elif previous == "children":
-        ask_children(turn)
-    elif previous == "ages":
-        ask_ages(turn)
-    elif previous == "mediator":
-        ask_mediator(turn)
+    turn.goto(step=previous, page=0)  # back to a day list starts at its first page
+    repeat(turn)
     return True
 
 
