@@ -125,8 +125,8 @@ def echo_answered(api: FakeBotAPI, chat: int, before: int) -> bool:
 
 async def drive(api: FakeBotAPI, families: int, base: int, answered: Answered) -> dict[str, float]:
     """Every family sends the same five updates (/start, two button presses, an age,
-    /menu), one round at a time for all families; the figures, latencies from single
-    updates sent one after the other at the end)."""
+    /menu), one round at a time for all families. Latencies come from single updates
+    sent one after the other at the end."""
     chats = [base + family for family in range(families)]
     anchors: dict[int, int] = {}  # a message of the family's, for button presses
     rounds: list[Callable[[int], Any]] = [
