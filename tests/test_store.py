@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from bot.engine import ButtonPress, Start, TextInput
+from bot.engine.state import State
 from bot.knowledge import KnowledgeBase
 from bot.services.conversation import BERLIN, Conversations
 from bot.store import open_db, transaction
-from bot.store.conversations import family_id, load_state
+from bot.store.conversations import family_id, load_state, save_state
 from bot.store.migrations import migrations
 
 NOW = dt.datetime(2026, 11, 22, 10, 0, tzinfo=BERLIN)
@@ -75,3 +76,14 @@ def test_only_what_is_needed_is_stored(tmp_path: Path, kb: KnowledgeBase) -> Non
     conversations.handle("console", "family-1", TextInput("my name is Amira, +49 170 1234567"))
     dump = "\n".join(conversations.db.iterdump())
     assert "Amira" not in dump and "1234567" not in dump  # typed text is not kept
+
+
+def test_deleting_a_family_deletes_its_conversation(tmp_path: Path) -> None:
+    """m005 rebuilt `conversations` with ON DELETE CASCADE."""
+    db = open_db(tmp_path / "c.db")
+    with transaction(db):
+        family = family_id(db, "telegram", "42", NOW)
+        save_state(db, family, State(node="main_menu"), NOW)
+    with transaction(db):
+        db.execute("DELETE FROM families WHERE id = ?", [family])
+    assert db.execute("SELECT count(*) FROM conversations").fetchone()[0] == 0

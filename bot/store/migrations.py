@@ -136,3 +136,56 @@ def m004_handoff_and_mediation(db: Database) -> None:
         " booking_id INTEGER UNIQUE REFERENCES bookings (id) ON DELETE CASCADE)"
     )
     db.execute("CREATE INDEX mediation_mediator ON mediation_requests (mediator_id, status)")
+
+
+@migrations()
+def m005_privacy(db: Database) -> None:
+    """Privacy: the notice shown, the family's answer on keeping unanswered questions, the
+    questions kept, an audit log of staff actions, conversations deleted with their family,
+    and a staff-outbox kind that deletes a family's forum topic (/delete)."""
+    families = _table(db, "families")
+    families.add_column("notice_at", str)  # when the privacy notice was shown
+    families.add_column("keep_questions", int)  # NULL: not asked, 0: no, 1: yes
+    # m001 made conversations without a cascade; rebuild it with one.
+    db.execute(
+        "CREATE TABLE conversations_new ("
+        " family_id INTEGER PRIMARY KEY REFERENCES families (id) ON DELETE CASCADE,"
+        " state TEXT NOT NULL, updated_at TEXT NOT NULL)"
+    )
+    db.execute(
+        "INSERT INTO conversations_new SELECT family_id, state, updated_at FROM conversations"
+    )
+    db.execute("DROP TABLE conversations")
+    db.execute("ALTER TABLE conversations_new RENAME TO conversations")
+    db.execute("CREATE INDEX conversations_updated_at ON conversations (updated_at)")
+    # Questions Lotse could not place, kept only with the family's yes, already scrubbed of
+    # names, numbers and e-mail addresses; deleted with the family.
+    db.execute(
+        "CREATE TABLE unanswered ("
+        " id INTEGER PRIMARY KEY,"
+        " family_id INTEGER NOT NULL REFERENCES families (id) ON DELETE CASCADE,"
+        " text TEXT NOT NULL, lang TEXT NOT NULL, node TEXT, created_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX unanswered_created_at ON unanswered (created_at)")
+    # Who did what when; never message content. `actor` is the staff member's Telegram
+    # user id (or 'cli', 'system'); `family_id` is Lotse's internal number, no foreign key:
+    # the entry outlives a deleted family and then points at nobody.
+    db.execute(
+        "CREATE TABLE audit_log ("
+        " id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL,"
+        " action TEXT NOT NULL, family_id INTEGER, booking_id INTEGER, ticket_id INTEGER,"
+        " detail TEXT NOT NULL DEFAULT '')"
+    )
+    db.execute("CREATE INDEX audit_log_at ON audit_log (at)")
+    db.execute(
+        "CREATE TABLE staff_outbox_new ("
+        " id INTEGER PRIMARY KEY,"
+        " family_id INTEGER REFERENCES families (id) ON DELETE CASCADE,"
+        " chat_id INTEGER, thread_id INTEGER,"
+        " kind TEXT NOT NULL CHECK (kind IN ('text', 'copy', 'title', 'delete_topic')),"
+        " text TEXT NOT NULL DEFAULT '', buttons TEXT NOT NULL DEFAULT '[]',"
+        " copy_chat_id INTEGER, copy_message_id INTEGER, created_at TEXT NOT NULL)"
+    )
+    db.execute("INSERT INTO staff_outbox_new SELECT * FROM staff_outbox")
+    db.execute("DROP TABLE staff_outbox")
+    db.execute("ALTER TABLE staff_outbox_new RENAME TO staff_outbox")
