@@ -114,6 +114,32 @@ class StaffSettings(BaseModel):
         return self.chat_id is not None
 
 
+class PrivacySettings(BaseModel):
+    """The `[privacy]` table: how long Lotse keeps what it stores, in days (see
+    docs/privacy.md). A daily job and `lotse privacy purge` delete what is older."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    idle_family_days: int = Field(default=90, ge=1)  # no message for this long: all deleted
+    closed_ticket_days: int = Field(default=90, ge=1)  # after the ticket was closed
+    past_booking_days: int = Field(default=90, ge=1)  # after the appointment (or cancel)
+    unanswered_days: int = Field(default=180, ge=1)  # questions kept for editors
+    audit_days: int = Field(default=365, ge=1)  # the audit log of staff actions
+    processed_update_days: int = Field(default=7, ge=1)  # technical: update ids seen
+
+
+class LimitsSettings(BaseModel):
+    """The `[limits]` table: what one family may send, so one chat cannot tire the bot."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_text_chars: int = Field(default=1000, ge=50)  # longer texts are cut, the family told
+    max_file_bytes: int = Field(default=10_000_000, ge=1)  # larger files are not relayed
+    media_types: frozenset[str] = frozenset({"photo", "document", "voice"})  # relayed to staff
+    burst: int = Field(default=8, ge=1)  # messages at once before the polite pause
+    per_minute: int = Field(default=20, ge=1)  # steady rate a family may keep up
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -122,6 +148,8 @@ class Settings(BaseModel):
     translations: Path = BUNDLED_TRANSLATIONS
     telegram: TelegramSettings = TelegramSettings()
     staff: StaffSettings = StaffSettings()
+    privacy: PrivacySettings = PrivacySettings()
+    limits: LimitsSettings = LimitsSettings()
 
 
 # variable -> key path in the settings
