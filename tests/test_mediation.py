@@ -123,3 +123,10 @@ def test_a_booking_that_needs_a_mediator_asks_the_coordination_chat_once(
     assert "Sprache: Tigrinya" in posts[0].text and "Wann: 23.11.2026 10:00" in posts[0].text
     assert "Aus einer Terminbuchung" in posts[0].text
     assert [b.label for b in posts[0].buttons] == ["✅ Übernehmen", "❌ Ablehnen"]
+    # The family cancels: the request ends and the coordination chat hears it once.
+    shown = conversations.handle("telegram", "1", ButtonPress("bk:cancel:1"))
+    press_label(conversations, "1", shown, "Ja, absagen")
+    posts = [m.text for m in staff_pending(db) if m.chat_id == MEDIATION_CHAT]
+    assert posts[1:] == ["Termin #1 wurde abgesagt: Sprachmittlung #1 entfällt."]
+    status = db.execute("SELECT status FROM mediation_requests").fetchone()[0]
+    assert status == "closed"

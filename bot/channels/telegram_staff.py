@@ -49,6 +49,9 @@ async def _send(bot: ExtBot[Any], chat_id: int, thread_id: int | None, item: Sta
     elif item.kind == "title":
         assert thread_id is not None
         await bot.edit_forum_topic(chat_id, thread_id, name=item.text)
+    elif item.kind == "delete_topic":  # a family deleted its data (or it expired)
+        assert thread_id is not None
+        await bot.delete_forum_topic(chat_id, thread_id)
     else:
         texts = html_messages(item.text)
         for index, text in enumerate(texts):
@@ -163,6 +166,10 @@ STAFF_COMMANDS = {
     "book": "der Familie die Terminbuchung anbieten",
     "interpreter": "Sprachmittlung anfragen: /interpreter SPRACHE; …",
     "interpreter_done": "Sprachmittlung beenden",
+    "today": "die Termine von heute",
+    "week": "die Termine der nächsten 7 Tage",
+    "cancel": "Termin absagen: /cancel NUMMER GRUND",
+    "noshow": "Familie nicht erschienen: /noshow NUMMER",
     "reload": "Wissen und Übersetzungen neu laden",
     "help": "Befehle und Notizregel",
 }
@@ -196,6 +203,7 @@ async def on_staff_message(update: Update, context: LotseContext) -> None:
     thread = message.message_thread_id if message.is_topic_message else None
     family = handoff.staff_message(
         lotse.conversations.knowledge(),
+        user.id,
         update.update_id,
         thread,
         message.message_id,

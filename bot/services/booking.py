@@ -6,6 +6,8 @@ A small dialogue of its own, run by the conversation service while `state.bookin
 reschedules and cancels. Every write happens in the caller's transaction; the seat table
 decides who gets a slot (bot/store/bookings.py). Button ids start with "bk:" and are
 checked against the family's own bookings: a forged id shows nothing of anyone else.
+Every booking confirmed, moved or cancelled here is posted to the staff chat in the same
+transaction (bot/services/staff_bookings.py), when the Turn carries a staff chat id.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from bot.engine.parsers import ascii_digits
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.appointments import Appointments, AppointmentType
 from bot.knowledge.models import AnswerNode
+from bot.services import staff_bookings
 from bot.services.availability import bookable_slots
 from bot.services.calendar_file import CalendarEntry, ics
 from bot.store import bookings as store
@@ -54,6 +57,8 @@ class Turn:
     state: State
     replies: list[Reply]
     fallback: str | None = None  # the language a UI string of the next reply fell back to
+    staff_chat: int | None = None  # where booking changes are posted; None: no staff chat
+    mediation_chat: int | None = None  # told when a booking with a mediator request changes
 
     @property
     def config(self) -> Appointments:
@@ -416,6 +421,7 @@ def confirm(turn: Turn) -> None:
     step = turn.step
     type_id = str(step["type"])
     kind = turn.config.types[type_id]
+    before: dt.datetime | None = None  # the time of a booking being moved
     if step.get("move") is not None:
         current = own_booking(turn, str(step["move"]))
         if current is None or not changeable(turn, current):
@@ -426,6 +432,7 @@ def confirm(turn: Turn) -> None:
             else:
                 show_booking(turn, current)
             return
+        before = current.starts_at
     elif not _hold_running(turn, int(step["hold"])):
         # The family took longer than the hold: if the time is still free, take it anew.
         held = hold_or_offer(turn, type_id, store.parse_utc(str(step["start"])))
@@ -457,6 +464,19 @@ def confirm(turn: Turn) -> None:
         offer_next_free(turn, type_id, turn.ui("Diese Zeit ist leider gerade vergeben."))
         return
     turn.end()
+    if before is not None:
+        staff_bookings.moved(
+            turn.db,
+            turn.kb,
+            turn.staff_chat,
+            booking,
+            before,
+            turn.now,
+            lang=turn.lang,
+            mediation_chat=turn.mediation_chat,
+        )
+    else:
+        staff_bookings.booked(turn.db, turn.kb, turn.staff_chat, booking, turn.now, lang=turn.lang)
     confirmation(turn, booking, kind)
 
 
@@ -608,7 +628,18 @@ def ask_cancel(turn: Turn, booking: Booking) -> None:
 
 
 def do_cancel(turn: Turn, booking: Booking) -> None:
-    cancelled = store.cancel(turn.db, booking.id, turn.now)
+    cancelled = store.cancel(turn.db, booking.id, turn.now, reason=store.BY_FAMILY)
+    if cancelled is not None:
+        staff_bookings.cancelled(
+            turn.db,
+            turn.kb,
+            turn.staff_chat,
+            cancelled,
+            turn.now,
+            by=store.BY_FAMILY,
+            lang=turn.lang,
+            mediation_chat=turn.mediation_chat,
+        )
     kind = turn.config.types.get(booking.type)
     files = (calendar_file(turn, cancelled, kind),) if cancelled and kind else ()
     turn.say(

@@ -7,7 +7,9 @@ sends goes to the topic and the bot stays silent (buttons and commands the famil
 still work); staff reply in the topic, `#…` is an internal note; `/close` ends the ticket,
 the bot answers again and asks once for a rating. Every write runs in the caller's
 transaction; messages to staff chats wait in `staff_outbox` like family replies in
-`outbox`, so a crash after the commit loses none (the channel sends both).
+`outbox`, so a crash after the commit loses none (the channel sends both). Anywhere in the
+staff chat, /today /week /cancel /noshow act on appointments (staff_bookings.py). Each
+staff action is written to the audit log with the staff member's id, never a text.
 """
 
 from __future__ import annotations
@@ -29,9 +31,9 @@ from bot.engine.dialogue import HOME, show_node
 from bot.i18n import _
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.models import ActionNode, AnswerNode, AskNode, MenuNode
-from bot.services import booking, mediation
+from bot.services import booking, mediation, staff_bookings
+from bot.store import audit, tickets, transaction
 from bot.store import bookings as booking_store
-from bot.store import tickets, transaction
 from bot.store.conversations import find_family, load_state, save_state
 from bot.store.outbox import enqueue, enqueue_copy
 from bot.store.tickets import Ticket
@@ -42,7 +44,16 @@ PREFIX = "ho:"
 RATE = "ho:rate:"
 NOTE = "#"  # the note rule: a staff message (or caption) starting with # stays internal
 CARD_LAST_SEEN_CHARS = 300
-STAFF_COMMANDS = ("close", "send", "book", "interpreter", "interpreter_done", "reload", "help")
+STAFF_COMMANDS = (
+    "close",
+    "send",
+    "book",
+    "interpreter",
+    "interpreter_done",
+    "reload",
+    "help",
+    *staff_bookings.COMMANDS,
+)
 
 _CONFIRM = _(
     "Ich habe Sie mit dem Team des KI verbunden. Eine Person antwortet Ihnen hier im Chat, "
@@ -71,9 +82,17 @@ HELP_STAFF = (
     "/interpreter SPRACHE; Datum Uhrzeit; Ort oder Telefon/Video; Dauer; Thema; Dringlichkeit"
     " – Sprachmittlung bei der Koordination anfragen\n"
     "/interpreter_done – die Sprachmittlung beenden (sie sieht dann nichts mehr)\n"
-    "/reload – Wissen und Übersetzungen neu laden (überall im Staff-Chat)\n"
     "Notizregel: Nachrichten, die mit # beginnen, sind interne Notizen und gehen nie an die "
-    "Familie. Alles andere, was Sie hier schreiben oder schicken, geht an die Familie."
+    "Familie. Alles andere, was Sie hier schreiben oder schicken, geht an die Familie.\n"
+    "\n"
+    "Überall im Staff-Chat:\n"
+    "/today – die Termine von heute\n"
+    "/week – die Termine von heute und den nächsten 6 Tagen\n"
+    "/cancel NUMMER GRUND – einen Termin absagen; die Familie liest den Grund so, wie Sie ihn "
+    "schreiben, in ihrer Sprache als Worte des KI\n"
+    "/noshow NUMMER – ein begonnener Termin: die Familie ist nicht gekommen\n"
+    "/reload – Wissen und Übersetzungen neu laden\n"
+    "/help – diese Hilfe"
 )
 
 
@@ -257,25 +276,40 @@ class Handoff:
     def staff_message(
         self,
         kb: KnowledgeBase,
+        staff: int,
         update_id: int,
         thread_id: int | None,
         message_id: int,
         text: str | None,
         now: dt.datetime,
     ) -> str | None:
-        """A staff member wrote in the staff chat: a command, a note, or a reply to the
-        family of the topic. Returns the family's external id when it got something."""
+        """Staff member `staff` (a Telegram user id) wrote in the staff chat: a command, a
+        note, or a reply to the family of the topic. Returns the family's external id when
+        it got something."""
         command = _command(text)
         if command == "reload":
             with transaction(self.db):
                 new = record_update(self.db, self.channel, update_id, now)
             if new:
-                self._reload(thread_id, now)
+                self._reload(staff, thread_id, now)
             return None
         with_family: str | None = None
         with transaction(self.db):
             if not record_update(self.db, self.channel, update_id, now):
                 return None
+            if command in staff_bookings.COMMANDS:  # anywhere in the staff chat
+                told = staff_bookings.command(
+                    self.db,
+                    kb,
+                    self.staff_chat,
+                    command,
+                    _argument(text),
+                    thread_id,
+                    staff,
+                    now,
+                    mediation_chat=self.settings.mediation_chat_id,
+                )
+                return self.external_id(told) if told is not None else None
             family = (
                 tickets.family_of_topic(self.db, self.staff_chat, thread_id)
                 if thread_id is not None
@@ -296,20 +330,33 @@ class Handoff:
             if command is None:
                 if (text or "").lstrip().startswith(NOTE):
                     return None  # an internal note: never to the family
-                if tickets.open_ticket(self.db, family) is None:
-                    self._new_ticket(turn, kb.node_flow.get(state.node or "", ""), by_staff=True)
+                ticket = tickets.open_ticket(self.db, family) or self._new_ticket(
+                    turn, kb.node_flow.get(state.node or "", ""), by_staff=True
+                )
                 enqueue_copy(self.db, family, self.staff_chat, message_id, now)
+                audit.record(self.db, staff, "reply", now, family=family, ticket=ticket.id)
                 with_family = self.external_id(family)
             elif command == "close":
-                with_family = self._close(turn)
+                with_family = self._close(turn, staff)
             elif command == "send":
-                with_family = self._send_node(turn, _argument(text))
+                with_family = self._send_node(turn, staff, _argument(text))
             elif command == "book":
-                with_family = self._book(turn)
+                with_family = self._book(turn, staff)
             elif command == "interpreter":
-                mediation.request(self, turn, _argument(text))
+                made = mediation.request(self, turn, _argument(text))
+                if made is not None:
+                    audit.record(
+                        self.db,
+                        staff,
+                        "interpreter",
+                        now,
+                        family=family,
+                        detail=f"Anfrage #{made}",
+                    )
             elif command == "interpreter_done":
                 with_family = mediation.end(self, turn)
+                if with_family is not None:
+                    audit.record(self.db, staff, "interpreter_done", now, family=family)
             else:
                 self.to_topic(turn, HELP_STAFF)
             save_state(self.db, family, turn.state, now)
@@ -328,7 +375,8 @@ class Handoff:
     def _to_chat(self, text: str, thread_id: int | None, now: dt.datetime) -> None:
         tickets.queue_text(self.db, text, now, chat_id=self.staff_chat, thread_id=thread_id)
 
-    def _reload(self, thread_id: int | None, now: dt.datetime) -> None:
+    def _reload(self, staff: int, thread_id: int | None, now: dt.datetime) -> None:
+        errors: list[str] = []
         if self.reload is None:
             text = "Neu laden ist hier nicht möglich."
         else:
@@ -344,13 +392,16 @@ class Handoff:
                 text = "Wissen und Übersetzungen neu geladen."
         with transaction(self.db):
             self._to_chat(text, thread_id, now)
+            if self.reload is not None:
+                audit.record(self.db, staff, "reload", now, detail="refused" if errors else "ok")
 
-    def _close(self, turn: FamilyTurn) -> str | None:
+    def _close(self, turn: FamilyTurn, staff: int) -> str | None:
         ticket = tickets.open_ticket(turn.db, turn.family)
         if ticket is None:
             self.to_topic(turn, "Kein offenes Gespräch.")
             return None
         tickets.close_ticket(turn.db, ticket.id, turn.now)
+        audit.record(turn.db, staff, "close", turn.now, family=turn.family, ticket=ticket.id)
         mediation.end(self, turn)
         self.to_topic(turn, f"Ticket #{ticket.id} geschlossen. Lotse antwortet wieder.")
         turn.say(_CLOSED)
@@ -358,11 +409,13 @@ class Handoff:
         turn.say(_RATE, (*rating, home_button(turn.kb, turn.state.lang)))
         return self.external_id(turn.family)
 
-    def _send_node(self, turn: FamilyTurn, node_id: str) -> str | None:
+    def _send_node(self, turn: FamilyTurn, staff: int, node_id: str) -> str | None:
         node = turn.kb.nodes.get(node_id)
         if not isinstance(node, AnswerNode | MenuNode | AskNode | ActionNode):
             self.to_topic(turn, f"Unbekannter Knoten „{node_id}“. Beispiel: /send se_documents")
             return None
+        # the node id is one of the knowledge's own (checked above), never free text
+        audit.record(turn.db, staff, "send", turn.now, family=turn.family, detail=node_id)
         outcome = show_node(turn.state, node_id, turn.kb, today=turn.now.date())
         turn.state = outcome.state
         turn.replies.extend(outcome.replies)
@@ -370,13 +423,23 @@ class Handoff:
         self.to_topic(turn, f"„{node_id}“ geschickt (Sprache: {', '.join(sorted(shown))}).")
         return self.external_id(turn.family)
 
-    def _book(self, turn: FamilyTurn) -> str | None:
+    def _book(self, turn: FamilyTurn, staff: int) -> str | None:
         if turn.kb.appointments is None:
             self.to_topic(turn, "Terminbuchung ist in diesem Lotse nicht eingerichtet.")
             return None
+        audit.record(turn.db, staff, "book", turn.now, family=turn.family)
         turn.say(_BOOK_OFFER)
         flow = turn.kb.node_flow.get(turn.state.node or "", "")
-        btn = booking.Turn(turn.db, turn.kb, turn.family, turn.now, turn.state, turn.replies)
+        btn = booking.Turn(
+            turn.db,
+            turn.kb,
+            turn.family,
+            turn.now,
+            turn.state,
+            turn.replies,
+            staff_chat=self.staff_chat,
+            mediation_chat=self.settings.mediation_chat_id,
+        )
         booking.start(btn, "book", flow)
         turn.state = btn.state
         self.to_topic(turn, "Terminbuchung angeboten.")

@@ -13,6 +13,8 @@ import datetime as dt
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from sqlite_utils import Database
+
 from bot import i18n
 from bot.engine import Button
 from bot.i18n import _
@@ -39,8 +41,9 @@ _DECLINED = _(
 _ENDED = _("Die Sprachmittlung ist beendet.")
 
 
-def request(handoff: Handoff, turn: FamilyTurn, argument: str) -> None:
-    """/interpreter LANG; when; place or phone/video; duration; topic; urgency."""
+def request(handoff: Handoff, turn: FamilyTurn, argument: str) -> int | None:
+    """/interpreter LANG; when; place or phone/video; duration; topic; urgency. Returns the
+    new request's number, or None when none was made."""
     parts = [part.strip() for part in argument.split(";")]
     lang = parts[0] if parts and parts[0] else ""
     if not lang:
@@ -50,13 +53,13 @@ def request(handoff: Handoff, turn: FamilyTurn, argument: str) -> None:
             " Thema; Dringlichkeit\nBeispiel: /interpreter ar (syrisch); 24.11. 10:00;"
             " KI vor Ort; 60 Min.; Schulanmeldung; normal",
         )
-        return
+        return None
     chat = handoff.settings.mediation_chat_id
     if chat is None:
         handoff.to_topic(
             turn, "Es ist kein Koordinations-Chat eingerichtet (LOTSE_MEDIATION_CHAT_ID)."
         )
-        return
+        return None
     code = lang.split()[0].casefold()
     lines = [
         f"{name}: {german_language_of(value) if index == 0 else value}"
@@ -77,6 +80,7 @@ def request(handoff: Handoff, turn: FamilyTurn, argument: str) -> None:
     )
     tickets.queue_text(turn.db, post, turn.now, chat_id=chat, buttons=buttons)
     handoff.to_topic(turn, f"Anfrage #{made.id} an die Koordination geschickt.")
+    return made.id
 
 
 def from_booking(
@@ -118,6 +122,31 @@ def from_booking(
         Button(f"{PREFIX}dec:{request_id}", "❌ Ablehnen"),
     )
     tickets.queue_text(handoff.db, post, now, chat_id=chat, buttons=buttons)
+
+
+def booking_changed(
+    db: Database,
+    booking: int,
+    now: dt.datetime,
+    mediation_chat: int | None,
+    *,
+    moved_to: str | None = None,
+) -> None:
+    """A booking with a mediator request was cancelled (`moved_to` None) or moved (the new
+    time, in German): the coordination chat and an accepted mediator are told. A cancelled
+    booking's request ends; its accept button then answers "schon entschieden"."""
+    made = tickets.open_booking_request(db, booking)
+    if made is None:
+        return
+    if moved_to is None:
+        tickets.close_request(db, made.id, now)
+        text = f"Termin #{booking} wurde abgesagt: Sprachmittlung #{made.id} entfällt."
+    else:
+        text = f"Termin #{booking} wurde verschoben: Sprachmittlung #{made.id} neu am {moved_to}."
+    if mediation_chat is not None:
+        tickets.queue_text(db, text, now, chat_id=mediation_chat)
+    if made.status == tickets.ACCEPTED and made.mediator_id is not None:
+        tickets.queue_text(db, text, now, chat_id=made.mediator_id)
 
 
 def german_language_of(value: str) -> str:

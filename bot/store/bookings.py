@@ -23,6 +23,9 @@ HELD, CONFIRMED, CANCELLED, EXPIRED, NO_SHOW = (
     "expired",
     "no_show",
 )
+# Who cancelled: the value of `cancel_reason`. A reason typed by staff is told to the
+# family and never stored (the booking keeps only who cancelled it).
+BY_FAMILY, BY_STAFF = "family", "staff"
 
 
 def utc(moment: dt.datetime) -> str:

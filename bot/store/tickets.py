@@ -288,6 +288,22 @@ def has_booking_request(db: Database, booking: int) -> bool:
     return row is not None
 
 
+def open_booking_request(db: Database, booking: int) -> MediationRequest | None:
+    """The booking's mediator request while it is still asked for or accepted."""
+    row = db.execute(
+        f"SELECT {_REQUEST} FROM mediation_requests WHERE booking_id = ? AND status IN (?, ?)",
+        [booking, REQUESTED, ACCEPTED],
+    ).fetchone()
+    return _request(row)
+
+
+def close_request(db: Database, request: int, now: dt.datetime) -> None:
+    db.execute(
+        "UPDATE mediation_requests SET status = ?, closed_at = ? WHERE id = ?",
+        [DONE, _stamp(now), request],
+    )
+
+
 def get_request(db: Database, request: int) -> MediationRequest | None:
     row = db.execute(
         f"SELECT {_REQUEST} FROM mediation_requests WHERE id = ?", [request]
