@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,6 +15,9 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.engine import Event, Reply
 from bot.knowledge import KnowledgeBase, KnowledgeError, Problem, check_knowledge, load_knowledge
 from bot.knowledge.loader import json_schemas
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 def _settings() -> Settings:
@@ -120,9 +124,11 @@ def run(webhook: bool) -> None:
         handoff = None
         if settings.staff.enabled:
             handoff = Handoff(database, settings.staff, telegram.CHANNEL, reload=live.reload)
-        conversations = Conversations(database, live, handoff=handoff)
+        conversations = Conversations(database, live, handoff=handoff, retention=settings.privacy)
         outbox = Outbox(database, telegram.CHANNEL)
-        app = telegram.build_application(settings.telegram, conversations, outbox)
+        app = telegram.build_application(
+            settings.telegram, conversations, outbox, limits=settings.limits
+        )
         telegram.run(app, settings.telegram, webhook=webhook)
     except telegram.StartError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -328,6 +334,38 @@ def eval_intents(data: tuple[Path, ...], as_json: bool) -> None:
 
 
 @cli.group()
+def report() -> None:
+    """Reports for editors."""
+
+
+@report.command("unanswered")
+@click.option("--days", type=click.IntRange(1, 3660), default=None, help="Only the last N days.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of a table.")
+@click.option("--db", "db_path", type=click.Path(path_type=Path), help="SQLite file.")
+def report_unanswered(days: int | None, as_json: bool, db_path: Path | None) -> None:
+    """Questions Lotse could not place (kept with the families' yes), grouped by
+    similarity, largest group first: count, languages, steps, examples."""
+    from bot.services.conversation import berlin_now
+    from bot.services.unanswered import report as unanswered_report
+    from bot.services.unanswered import table
+    from bot.store import open_db
+
+    settings = _settings()
+    kb = _knowledge(settings.knowledge, settings.translations)
+    since = berlin_now() - dt.timedelta(days=days) if days is not None else None
+    database = open_db(db_path or settings.db)
+    try:
+        groups = unanswered_report(database, kb, since)
+    finally:
+        database.close()
+    if as_json:
+        data = {"groups": [group.as_json() for group in groups]}
+        click.echo(json.dumps(data, ensure_ascii=False))
+    else:
+        click.echo(table(groups))
+
+
+@cli.group()
 def db() -> None:
     """The SQLite database."""
 
@@ -344,6 +382,94 @@ def db_migrate(db_path: Path | None) -> None:
     applied = [migration.name for migration in migrations.applied(database)]
     database.close()
     click.echo(f"{path}: {len(applied)} migration(s) applied, latest {applied[-1]}")
+
+
+@cli.group()
+def privacy() -> None:
+    """Families' data: retention, and written requests for a copy or for deletion."""
+
+
+@privacy.command("purge")
+@click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+@click.option("--db", "db_path", type=click.Path(path_type=Path), help="SQLite file.")
+def privacy_purge(dry_run: bool, db_path: Path | None) -> None:
+    """Delete what is older than its retention period ([privacy] in lotse.toml)."""
+    from bot.services.conversation import berlin_now
+    from bot.services.privacy import purge
+    from bot.store import open_db
+
+    settings = _settings()
+    database = open_db(db_path or settings.db)
+    try:
+        counts = purge(database, settings.privacy, berlin_now(), dry_run=dry_run, actor="cli")
+    finally:
+        database.close()
+    verb = "would delete" if dry_run else "deleted"
+    for table, count in counts.items():
+        click.echo(f"{table}: {count} {verb}")
+
+
+def _family_row(database: Database, channel: str, chat_id: str) -> int:
+    from bot.store.conversations import find_family
+
+    family = find_family(database, channel, chat_id)
+    if family is None:
+        raise click.ClickException(f"no family with chat id {chat_id} on {channel}")
+    return family
+
+
+@privacy.command("export")
+@click.argument("chat_id")
+@click.option("--channel", default="telegram", show_default=True)
+@click.option("--db", "db_path", type=click.Path(path_type=Path), help="SQLite file.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="File (default: stdout).")
+def privacy_export(chat_id: str, channel: str, db_path: Path | None, output: Path | None) -> None:
+    """Everything stored about one family as JSON, to answer a written request."""
+    from bot.services.conversation import berlin_now
+    from bot.services.privacy import export_file
+    from bot.store import audit, open_db, transaction
+
+    settings = _settings()
+    database = open_db(db_path or settings.db)
+    try:
+        with transaction(database):
+            family = _family_row(database, channel, chat_id)
+            data = export_file(database, family, berlin_now())
+            audit.record(database, "cli", "export", berlin_now(), family=family)
+    finally:
+        database.close()
+    if output is None:
+        click.echo(data.decode("utf-8"))
+    else:
+        output.write_bytes(data)
+        click.echo(str(output))
+
+
+@privacy.command("delete")
+@click.argument("chat_id")
+@click.option("--channel", default="telegram", show_default=True)
+@click.option("--db", "db_path", type=click.Path(path_type=Path), help="SQLite file.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def privacy_delete(chat_id: str, channel: str, db_path: Path | None, yes: bool) -> None:
+    """Delete everything about one family, as /delete does; staff are told when the bot
+    runs next (the family is not)."""
+    from bot.services.conversation import berlin_now
+    from bot.services.privacy import delete
+    from bot.store import open_db, transaction
+
+    settings = _settings()
+    kb = _knowledge(settings.knowledge, settings.translations)
+    database = open_db(db_path or settings.db)
+    try:
+        if not yes:
+            _family_row(database, channel, chat_id)
+            click.confirm(f"Delete everything about chat {chat_id}?", abort=True)
+        with transaction(database):
+            family = _family_row(database, channel, chat_id)
+            delete(database, kb, family, berlin_now(), staff=settings.staff, actor="cli")
+    finally:
+        database.close()
+    click.echo(f"deleted everything about chat {chat_id}")
 
 
 def main() -> None:

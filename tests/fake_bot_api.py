@@ -8,18 +8,24 @@ checks what real Telegram checks where a bot could get it wrong: HTML entities, 
 4096-character limit, callback data of 1–64 bytes, answered callback queries.
 
 A test plays the family (`text`, `press`, `media`, `deliver` for raw or re-delivered
-updates, `block`), plays staff in a forum supergroup or a coordination group (`forum`,
-`group`, `member_writes` with a topic's `thread_id`, `member_presses`, `delete_topic`),
-injects faults (`fail`) and slow answers (`delays`), reads what the bot did (`calls`,
-`messages`, `in_thread`, `topics`) and waits on a condition with a bounded timeout
-(`wait_for`), never on a fixed sleep. Sends into a topic that does not exist fail with
-"message thread not found", as on Telegram.
+updates, `block`, `names` for first names), plays staff in a forum supergroup or a
+coordination group (`forum`, `group`, `member_writes` with a topic's `thread_id`,
+`member_presses`, `delete_topic`), injects faults (`fail`), slow answers (`delays`: a call
+whose client gave up meanwhile is not carried out, as when a request never arrived) and
+calls held until released (`hold`, e.g. to kill the bot while its request is in flight),
+reads what the bot did (`calls`, `messages`, `in_thread`, `topics`, `offsets`, `served`)
+and waits on a condition with a bounded timeout (`wait_for`), never on a fixed sleep.
+Sends into a topic that does not exist fail with "message thread not found", as on
+Telegram. getUpdates forgets an update only when a later offset confirms it, as Telegram
+does, so updates a killed bot had fetched are served again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import copy
 import html
 import itertools
 import json
@@ -132,6 +138,22 @@ class Fault:
     times: int | None  # None: until healed
 
 
+@dataclass
+class Hold:
+    """The next call of `method` waits until `release`: `call` is set once it arrived."""
+
+    method: str
+    call: Call | None = None
+    execute: bool = True
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self, *, execute: bool = True) -> None:
+        """Lets the call go on; `execute=False`: it is answered 502 and not carried out
+        (the bot that made it was killed: the request never reached Telegram)."""
+        self.execute = execute
+        self.released.set()
+
+
 def parse_html(text: str) -> str:
     """The text a reader sees, or ApiError as Telegram raises it for bad HTML."""
     shown: list[str] = []
@@ -171,6 +193,17 @@ def parse_html(text: str) -> str:
     return "".join(shown)
 
 
+def _sized(content: dict[str, Any], size: int | None) -> dict[str, Any]:
+    """A copy of MEDIA content whose file(s) report `size` bytes (None: as it is)."""
+    content = copy.deepcopy(content)
+    if size is not None:
+        for value in content.values():
+            for item in value if isinstance(value, list) else [value]:
+                if "file_id" in item:
+                    item["file_size"] = size
+    return content
+
+
 def _content(message: dict[str, Any]) -> dict[str, Any]:
     """What a copy or a forward takes over from a message."""
     return {k: v for k, v in message.items() if k not in ("message_id", "date", "chat", "from")}
@@ -200,7 +233,12 @@ class FakeBotAPI:
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._topic_ids = itertools.count(2)
         self.topics: dict[int, dict[int, str]] = {}  # forum chat -> thread id -> name
-        self.delays: dict[str, float] = {}  # method -> seconds it takes (to provoke races)
+        self.delays: dict[str, float] = {}  # method -> seconds it takes (races, timeouts)
+        self.holds: dict[str, Hold] = {}  # method -> its next call waits (see `hold`)
+        self.names: dict[int, str] = {}  # user or chat id -> first name (default "F")
+        self.offsets: list[int] = []  # the offset of every getUpdates call, in order
+        self.served: collections.Counter[int] = collections.Counter()  # update id -> times
+        self.delivered: list[int] = []  # the id of every update queued, in order
         self._tick = asyncio.Event()  # set and replaced on every change; waiters re-check
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -211,7 +249,8 @@ class FakeBotAPI:
     async def __aenter__(self) -> FakeBotAPI:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._endpoint)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0)
+        # no access log: its request lines name the token, which tests look for in logs
+        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -258,14 +297,14 @@ class FakeBotAPI:
 
     def _chat(self, chat_id: int) -> dict[str, Any]:
         return self.chats.setdefault(
-            chat_id, {"id": chat_id, "type": "private", "first_name": "F"}
+            chat_id, {"id": chat_id, "type": "private", "first_name": self.names.get(chat_id, "F")}
         )
 
     def _user(self, chat_id: int, language_code: str) -> dict[str, Any]:
         return {
             "id": abs(chat_id),
             "is_bot": False,
-            "first_name": "F",
+            "first_name": self.names.get(abs(chat_id), "F"),
             "language_code": language_code,
         }
 
@@ -286,6 +325,7 @@ class FakeBotAPI:
     def deliver(self, *updates: dict[str, Any]) -> None:
         """Queues raw updates as they are, also one with an id handled before (a re-delivery)."""
         self.updates.extend(updates)
+        self.delivered.extend(update["update_id"] for update in updates)
         self._notify()
 
     def new_update(self, **content: Any) -> dict[str, Any]:
@@ -306,9 +346,10 @@ class FakeBotAPI:
             self.deliver(update)
         return update
 
-    def media(self, chat_id: int, kind: str) -> dict[str, Any]:
-        """The family sends a voice message, photo, sticker, location or document."""
-        update = self.new_update(message=self._message(chat_id, "de", **MEDIA[kind]))
+    def media(self, chat_id: int, kind: str, size: int | None = None) -> dict[str, Any]:
+        """The family sends a voice message, photo, sticker, location or document; `size`
+        is the file_size Telegram reports for its file."""
+        update = self.new_update(message=self._message(chat_id, "de", **_sized(MEDIA[kind], size)))
         self.deliver(update)
         return update
 
@@ -391,7 +432,7 @@ class FakeBotAPI:
             "message_id": self._next_message_id(chat_id),
             "date": int(time.time()),
             "chat": self.chats[chat_id],
-            "from": {"id": user_id, "is_bot": False, "first_name": f"U{user_id}"},
+            "from": self._member(user_id),
             **content,
         }
         self.stored[(chat_id, message["message_id"])] = message
@@ -404,7 +445,7 @@ class FakeBotAPI:
         query_id = str(next(self._query_ids))
         query = {
             "id": query_id,
-            "from": {"id": user_id, "is_bot": False, "first_name": f"U{user_id}"},
+            "from": self._member(user_id),
             "message": self.stored[(chat_id, message_id)],
             "chat_instance": f"instance-{chat_id}",
             "data": data,
@@ -413,7 +454,14 @@ class FakeBotAPI:
         self.deliver(self.new_update(callback_query=query))
         return query_id
 
-    def media_message(self, chat_id: int, kind: str) -> dict[str, Any]:
+    def _member(self, user_id: int) -> dict[str, Any]:
+        return {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": self.names.get(user_id, f"U{user_id}"),
+        }
+
+    def media_message(self, chat_id: int, kind: str, size: int | None = None) -> dict[str, Any]:
         """Like `media`, for kinds the family may send to staff (also "video")."""
         extra = {
             "video": {
@@ -426,7 +474,8 @@ class FakeBotAPI:
                 }
             }
         }
-        update = self.new_update(message=self._message(chat_id, "de", **{**MEDIA, **extra}[kind]))
+        content = _sized({**MEDIA, **extra}[kind], size)
+        update = self.new_update(message=self._message(chat_id, "de", **content))
         self.deliver(update)
         return update
 
@@ -456,6 +505,11 @@ class FakeBotAPI:
 
     def heal(self) -> None:
         self.faults.clear()
+
+    def hold(self, method: str) -> Hold:
+        """The next call of `method` waits until the returned hold is released."""
+        hold = self.holds[method] = Hold(method)
+        return hold
 
     # --- what the bot did ------------------------------------------------------------
 
@@ -504,6 +558,7 @@ class FakeBotAPI:
         try:
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
+            await self._slow(method, call, request)
             self._maybe_fail(method)
             call.result = await handler(params, files)
         except ApiError as exc:
@@ -515,6 +570,26 @@ class FakeBotAPI:
             self.calls.append(call)
             self._notify()
         return response
+
+    async def _slow(self, method: str, call: Call, request: web.Request) -> None:
+        """A held or delayed call: carried out later, or not at all if its client is gone."""
+        hold = self.holds.get(method)
+        if hold is not None and hold.call is None:
+            hold.call = call
+            self._notify()
+            await hold.released.wait()
+            del self.holds[method]
+            if not hold.execute:
+                raise ApiError(502, "Bad Gateway")
+        delay = self.delays.get(method)
+        if delay:
+
+            def gone() -> bool:
+                return request.transport is None or request.transport.is_closing()
+
+            await self._until(gone, delay, recheck=0.02)
+            if gone():  # the client timed out: as if the request never arrived
+                raise ApiError(499, "Client Closed Request")
 
     def _maybe_fail(self, method: str) -> None:
         faults = self.faults.get(method)
@@ -637,6 +712,7 @@ class FakeBotAPI:
         offset = int(params.get("offset", 0))
         limit = int(params.get("limit", 100))
         timeout = float(params.get("timeout", 0))
+        self.offsets.append(offset)
         if offset > 0:  # confirms every update before it: Telegram forgets them
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
 
@@ -644,7 +720,9 @@ class FakeBotAPI:
             return [u for u in self.updates if u["update_id"] >= offset][:limit]
 
         await self._until(lambda: bool(batch()) or self._closing, timeout, recheck=timeout)
-        return batch()
+        served = batch()
+        self.served.update(update["update_id"] for update in served)
+        return served
 
     async def _api_sendmessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         chat_id = self._writable_chat(params)
@@ -739,8 +817,6 @@ class FakeBotAPI:
         name = str(params.get("name", ""))
         if not 1 <= len(name) <= 128:
             raise ApiError(400, "Bad Request: TOPIC_NAME_INVALID")
-        if "createForumTopic" in self.delays:  # a slow answer lets concurrent calls overlap
-            await asyncio.sleep(self.delays["createForumTopic"])
         thread = next(self._topic_ids)
         self.topics.setdefault(chat_id, {})[thread] = name
         return {

@@ -3,6 +3,7 @@ error bodies), and the methods later issues need, called through PTB's own Bot."
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -110,3 +111,44 @@ async def test_the_methods_later_issues_need(
             await bot.create_forum_topic(FAMILY, "Familie 18")
         with pytest.raises(Exception, match=r"(?i)query is too old"):
             await bot.answer_callback_query("no-such-query")
+
+
+async def test_held_and_slow_calls_and_unconfirmed_updates(api: FakeBotAPI) -> None:
+    """Fault injection for the fault tests: a held call carried out or not, a slow call
+    whose client gave up is not carried out, and getUpdates serves an update until a
+    later offset confirms it."""
+    api.text(FAMILY, "Hallo")  # the chat exists now
+    base = f"{api.base_url}{TOKEN}"
+    async with aiohttp.ClientSession() as http:
+
+        async def send(text: str, timeout: float | None = None) -> int:
+            limit = aiohttp.ClientTimeout(total=timeout)
+            data = {"chat_id": str(FAMILY), "text": text}
+            async with http.post(f"{base}/sendMessage", data=data, timeout=limit) as response:
+                return response.status
+
+        hold = api.hold("sendMessage")
+        waiting = asyncio.create_task(send("gehalten"))
+        await api.wait_for(lambda: hold.call is not None)
+        assert api.messages(FAMILY) == []
+        hold.release(execute=False)
+        assert await waiting == 502 and api.messages(FAMILY) == []
+        assert await send("danach") == 200  # a hold catches one call
+
+        api.delays["sendMessage"] = 0.5
+        with pytest.raises(TimeoutError):
+            await send("zu spät", timeout=0.1)
+        await api.wait_for(lambda: api.calls[-1].error == 499)
+        assert [m["text"] for m in api.messages(FAMILY)] == ["danach"]
+        assert await send("langsam") == 200
+        del api.delays["sendMessage"]
+
+        async def updates(offset: int) -> list[int]:
+            data = {"offset": str(offset), "timeout": "0"}
+            async with http.post(f"{base}/getUpdates", data=data) as response:
+                return [u["update_id"] for u in (await response.json())["result"]]
+
+        first = await updates(0)
+        assert await updates(0) == first  # not confirmed: served again
+        assert await updates(first[-1] + 1) == [] and api.updates == []
+        assert api.served[first[0]] == 2 and api.offsets[-3:] == [0, 0, first[-1] + 1]

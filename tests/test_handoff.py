@@ -99,6 +99,7 @@ async def handed_over(api: FakeBotAPI, family: Family, lang: str = "de") -> int:
     """The family starts, asks for a person, and its topic gets the context card."""
     await family.write("/start", lang)
     await family.write("/human", lang)
+    await family.press("pv:human:yes")  # the family agrees that staff read its messages
     await api.wait_for(lambda: any("Ticket #" in shown(m) for m in api.messages(STAFF_CHAT)))
     return only_topic(api)
 
@@ -117,7 +118,10 @@ async def test_handoff_opens_one_topic_with_a_context_card_under_concurrent_mess
         await family.write("/start")
         school = await family.press(buttons(family.seen()[-1])["Schule für mein Kind"])
         assert school
-        confirm = await family.press("nav:human")  # the button under every answer
+        asked = await family.press("nav:human")  # the button under every answer
+        assert buttons(asked[-1])["✅ Ja, verbinden"] == "pv:human:yes"
+        assert not lotse.conversations.db.execute("SELECT 1 FROM tickets").fetchall()
+        confirm = await family.press("pv:human:yes")
         assert "mit dem Team des KI verbunden" in confirm[-1]["text"]
         assert "24 Stunden" in confirm[-1]["text"]
         api.text(FAMILY, "Erste Frage")  # before the topic exists
@@ -261,7 +265,8 @@ async def test_outside_office_hours_an_honest_reply_at_most_once_a_day(
     family = Family(api)
     async with staffed(api, tmp_path / "lotse.db", lambda: kb, now=SATURDAY):
         await family.write("/start")
-        replies = await family.press("main_human")  # the handoff step of the main menu
+        await family.press("main_human")  # the handoff step of the main menu
+        replies = await family.press("pv:human:yes")
         assert "mit dem Team des KI verbunden" in replies[-1]["text"]
         assert sum("Büro geschlossen" in m["text"] for m in replies) == 1
         assert "Mo.–Fr. 08:30–16:00" in replies[-1]["text"]

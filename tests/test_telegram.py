@@ -146,7 +146,7 @@ async def test_a_family_completes_a_journey_with_buttons(
     # The command menu, for every language Lotse speaks and as the default.
     assert set(api.commands) == {("all_private_chats", ""), ("all_private_chats", "de")}
     menu = [command["command"] for command in api.commands[("all_private_chats", "de")]]
-    assert menu == ["start", "menu", "language", "help", "human"]
+    assert menu == ["start", "menu", "language", "help", "human", "mydata", "delete"]
 
 
 async def test_a_restart_mid_conversation_continues_where_the_family_was(
@@ -229,7 +229,7 @@ async def test_a_429_with_retry_after_still_delivers(
     sends = [c for c in api.calls if c.method == "sendMessage"]
     assert sends[0].error == 429 and sends[1].error is None
     assert sends[0].params["text"] == sends[1].params["text"]  # the same message, once
-    assert "Ich bin Lotse" in replies[0]["text"] and len(replies) == 2
+    assert "Ich bin Lotse" in replies[0]["text"] and len(replies) == 3  # welcome, privacy, menu
 
 
 async def test_a_403_marks_the_family_inactive_without_a_crash(

@@ -11,7 +11,7 @@ import pytest
 
 from bot.config import BUNDLED_TRANSLATIONS
 from bot.engine import ButtonPress, Start, State, TextInput, handle
-from bot.engine.normalize import normalize
+from bot.engine.normalize import fold, normalize
 from bot.engine.understanding import understand
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.services.evaluation import Case, evaluate, verdict
@@ -136,3 +136,198 @@ def test_evaluate_counts_per_language(kb: KnowledgeBase, tmp_path: Path) -> None
     results = evaluate(kb, cases)
     assert set(results["per_lang"]) == {"de", "en"}
     assert results["overall"]["n"] == 2
+
+
+# --- the rules that keep a confident answer from being a wrong one --------------------
+
+
+@pytest.fixture(scope="module")
+def kb_all() -> KnowledgeBase:
+    """The knowledge with the bundled catalogs: keywords in every language."""
+    return load_knowledge(KNOWLEDGE, BUNDLED_TRANSLATIONS)
+
+
+def jumps_to(kb: KnowledgeBase, text: str, lang: str) -> str | None:
+    result = understand(kb, text, lang)
+    return result.targets[0] if result.kind == "jump" else None
+
+
+def test_two_answers_of_one_journey_that_score_alike_are_offered(
+    kb_all: KnowledgeBase,
+) -> None:
+    """The margin holds between answers of the same journey too, not only across journeys."""
+    result = understand(kb_all, "Kosten Jobcenter", "de")
+    assert result.kind == "offer"
+    assert set(result.targets[:2]) == {"sk_costs", "sk_jobcenter"}
+
+
+def test_a_target_that_explains_only_part_of_the_message_is_no_rival(
+    kb_all: KnowledgeBase,
+) -> None:
+    """'registration' is the booking's keyword, but here it is part of 'school registration'."""
+    assert jumps_to(kb_all, "what documents do I need for school registration", "en") == (
+        "se_documents"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "not_target"),
+    [
+        ("I'd like more information", "en", "se_documents"),  # "I'd" is not "ID"
+        ("eu vreau un curs de germana", "ro", "sk_eu"),  # Romanian "eu" is "I"
+        ("kim karar veriyor okul", "tr", "main_case_management"),  # Turkish "kim" is "who"
+    ],
+)
+def test_abbreviations_count_only_as_written(
+    kb_all: KnowledgeBase, text: str, lang: str, not_target: str
+) -> None:
+    result = understand(kb_all, text, lang)
+    assert not_target not in result.targets
+
+
+def test_an_abbreviation_written_as_such_counts(kb_all: KnowledgeBase) -> None:
+    assert jumps_to(kb_all, "ID card", "en") == "se_documents"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "target"),
+    [
+        ("Nicht Schule, ich will einen Deutschkurs", "de", "sk_start"),
+        ("not school, I want a German course", "en", "sk_start"),
+        ("okul değil, almanca kursu istiyorum", "tr", "sk_start"),  # "değil" follows
+        ("Ich habe keine Papiere für die Schule", "de", "se_no_documents"),
+        ("у нас нет документов для школы", "ru", "se_no_documents"),
+        # A keyword that says "not" itself still counts.
+        ("mein Mann kann nicht lesen und schreiben", "de", "sk_literacy"),
+    ],
+)
+def test_a_negated_word_is_no_evidence_for_what_it_negates(
+    kb_all: KnowledgeBase, text: str, lang: str, target: str
+) -> None:
+    assert jumps_to(kb_all, text, lang) == target
+
+
+def test_a_deep_answer_needs_more_than_one_word(kb_all: KnowledgeBase) -> None:
+    """A country alone is not a question about courses; with the course named, it is."""
+    alone = understand(kb_all, "Rumänien", "de")
+    assert (alone.kind, alone.targets) == ("offer", ("sk_eu",))
+    asked = "Ich komme aus Rumänien, darf ich einen Integrationskurs machen?"
+    assert jumps_to(kb_all, asked, "de") == "sk_eu"
+
+
+def test_a_number_counts_only_with_its_journey_named(kb_all: KnowledgeBase) -> None:
+    assert understand(kb_all, "he is 16", "en").kind == "none"
+    assert jumps_to(kb_all, "he is 16, which school", "en") == "se_berufskolleg"
+
+
+def test_glue_words_may_be_missing_but_never_make_a_keyword(kb_all: KnowledgeBase) -> None:
+    """'muss zur Schule' is met by 'muss … in die Schule'; 'go to school' is only 'school'
+    and does not make the compulsory-school answer ('have to go to school')."""
+    assert jumps_to(kb_all, "Muss mein Kind in die Schule?", "de") == "se_school"
+    assert jumps_to(kb_all, "my son needs to go to school", "en") == "se_start"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Termin beim Kinderarzt", "de"),
+        ("Arzttermin", "de"),  # a compound
+        ("doktordan randevu almam lazım", "tr"),  # an ending
+        ("запись к врачу", "ru"),
+    ],
+)
+def test_a_doctors_appointment_is_never_booked(
+    kb_all: KnowledgeBase, text: str, lang: str
+) -> None:
+    result = understand(kb_all, text, lang)
+    assert not (result.kind == "jump" and result.targets[0] in ("main_book", "main_appointments"))
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Klage gegen den Asylbescheid beim Gericht", "de"),
+        ("my asylum appeal, when will the court decide", "en"),
+        ("Geld nach Rumänien überweisen", "de"),
+        ("Führerschein umschreiben lassen", "de"),
+        ("как продлить вид на жительство", "ru"),
+    ],
+)
+def test_matters_lotse_does_not_handle_are_never_answered(
+    kb_all: KnowledgeBase, text: str, lang: str
+) -> None:
+    assert understand(kb_all, text, lang).kind != "jump"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "target"),
+    [
+        ("kann ich auf Türkisch schreiben?", "de", "main_language"),
+        ("Ich brauche einen Dolmetscher für Türkisch", "de", "sm_start"),
+        ("нужен переводчик на русском", "ru", "sm_start"),  # "на русском" is a name too
+    ],
+)
+def test_a_language_name_means_the_language_choice_only_when_nothing_else_is_meant(
+    kb_all: KnowledgeBase, text: str, lang: str, target: str
+) -> None:
+    assert jumps_to(kb_all, text, lang) == target
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "target"),
+    [
+        ("nuzhen perevodchik", "ru", "sm_start"),  # Russian in Latin letters
+        ("гештаттунг и курс немецкого", "ru", "sk_asylum"),  # German in Cyrillic letters
+        ("شوونزي ته نوم لیکنه", "ps", "se_start"),  # Pashto without Pashto letters
+    ],
+)
+def test_other_scripts_and_keyboards_meet_the_keywords(
+    kb_all: KnowledgeBase, text: str, lang: str, target: str
+) -> None:
+    assert jumps_to(kb_all, text, lang) == target
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("Школа", "shkola"),
+        ("Дульдунг", "duldung"),
+        ("١٩ ۱۹", "19 19"),
+        ("ښوونځی", fold("شوونزی")),
+        ("Schüle!", "shule"),
+    ],
+)
+def test_fold(text: str, folded: str) -> None:
+    assert fold(text) == folded
+
+
+def test_normalize_keeps_scripts_and_digits_as_they_are() -> None:
+    """Other code compares normalize() forms; only the matcher folds scripts."""
+    assert normalize("Школа ١٩") == "школа ١٩"
+
+
+def test_an_answer_beats_its_journeys_menu_only_when_it_says_more(
+    kb_all: KnowledgeBase,
+) -> None:
+    assert jumps_to(kb_all, "Schule", "de") == "se_start"
+    assert jumps_to(kb_all, "Schule Unterlagen", "de") == "se_documents"
+    assert jumps_to(kb_all, "was ist ein Integrationskurs", "de") == "sk_what"
+    assert jumps_to(kb_all, "Integrationskurs", "de") == "sk_start"
+
+
+def test_a_word_of_another_matter_that_the_keyword_itself_says_does_not_count(
+    kb_all: KnowledgeBase,
+) -> None:
+    """'lost' names another matter ('I lost my passport'), unless it is the keyword's own
+    word: 'lost documents' is the answer about missing papers."""
+    assert understand(kb_all, "I lost my passport", "en").kind != "jump"
+    assert jumps_to(kb_all, "we lost documents for the school", "en") == "se_no_documents"
+
+
+def test_the_last_part_of_a_compound_names_it_the_first_only_hints(
+    kb_all: KnowledgeBase,
+) -> None:
+    """'Grundschule' is a school; 'telefonieren' only begins like 'Telefon'."""
+    assert jumps_to(kb_all, "Grundschule", "de") == "se_start"
+    assert understand(kb_all, "Kann ich mit jemandem telefonieren?", "de").kind != "jump"
+    assert understand(kb_all, "Wie viel Kindergeld bekomme ich?", "de").kind != "jump"

@@ -7,15 +7,26 @@ committed before a crash is sent after the restart. Dialogue state is ours, in S
 Updates are handled one after the other (PTB's default), which keeps a family's messages
 in order. With a staff chat configured, the staff and coordination chats are served by
 `telegram_staff`; any other group is ignored and logged without content.
+
+An update is confirmed to Telegram (the next getUpdates offset, or the webhook's answer)
+only after it was handled (`HandledQueue`): a process killed mid-update gets it again at
+the next start, and the recorded update id keeps it from being handled twice.
+
+[limits] (see bot/config.py) guard the process from one chat: a token bucket per family
+(bot/services/flood.py), typed text cut to `max_text_chars` before the engine reads it,
+and only `media_types` up to `max_file_bytes` relayed to staff. Logs never show the token,
+the webhook secret or what families write (`Redactor`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
+import re
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,16 +64,18 @@ from telegram.ext import (
 )
 
 from bot import i18n
-from bot.channels.telegram_format import button_press, html_messages, keyboard
-from bot.config import TelegramSettings
+from bot.channels.telegram_format import button_press, clean_text, html_messages, keyboard
+from bot.config import LimitsSettings, TelegramSettings
 from bot.engine import Command, Event, Reply, Start, TextInput
 from bot.i18n import _
+from bot.services import flood
 from bot.services.conversation import Conversations
 from bot.services.outbox import Outbox, Queued
+from bot.store.conversations import find_family
 
 CHANNEL = "telegram"
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
-MENU_COMMANDS = ("start", "menu", "language", "help", "human")  # shown by setMyCommands
+MENU_COMMANDS = ("start", "menu", "language", "help", "human", "mydata", "delete")  # setMyCommands
 ENGINE_COMMANDS = ("menu", "back", "help", "human", "language")
 RATE_LIMIT_RETRIES = 3  # a 429 waits retry_after and tries again, this many times
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -71,12 +84,20 @@ _LOTSE = "lotse"
 log = logging.getLogger(__name__)
 
 
+_PAUSE = _(
+    "Einen Moment bitte … Das waren viele Nachrichten auf einmal. Ich antworte gleich "
+    "wieder. Schicken Sie Ihre Frage dann bitte noch einmal."
+)
+_CUT = _("Ihre Nachricht war sehr lang. Ich habe nur den Anfang gelesen.")
+
 COMMAND_DESCRIPTIONS = {
     "start": _("Neu beginnen"),
     "menu": _("Hauptmenü"),
     "language": _("Sprache wählen"),
     "help": _("Hilfe"),
     "human": _("Mit einer Person sprechen"),
+    "mydata": _("Meine Daten ansehen"),
+    "delete": _("Alle meine Daten löschen"),
 }
 
 
@@ -87,6 +108,8 @@ class Lotse:
     conversations: Conversations
     outbox: Outbox
     retry_seconds: float
+    limits: LimitsSettings | None = None  # None: no limits (tests that are not about them)
+    gate: flood.FloodGate | None = None  # flood control per family
     sending: asyncio.Lock = field(default_factory=asyncio.Lock)
     retrier: asyncio.Task[None] | None = None
     staff_sending: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -196,6 +219,10 @@ async def _retry_forever(app: LotseApp) -> None:
         except Exception:  # a broken reminder must not stop the outbox retries
             log.exception("queueing reminders failed")
         try:
+            lotse.conversations.purge_due()  # retention, at most once a day
+        except Exception:
+            log.exception("the daily privacy purge failed")
+        try:
             await deliver(app.bot, lotse)
         except Exception:
             log.exception("retrying the outbox failed")
@@ -240,14 +267,73 @@ def _family(update: Update) -> str | None:
     return str(chat.id) if chat is not None and chat.type == ChatType.PRIVATE else None
 
 
-async def _converse(update: Update, context: LotseContext, event: Event) -> None:
+def _say(lotse: Lotse, family: str, text: str) -> Reply:
+    """A UI string for the family, in its language (laid out right to left where needed)."""
+    conversations = lotse.conversations
+    lang = conversations.language(CHANNEL, family)
+    try:
+        catalogs: i18n.Catalogs | None = conversations.knowledge().catalogs
+    except Exception:  # a notice must get out when the knowledge cannot be read
+        catalogs = None
+    shown = i18n.ui(lang, catalogs).gettext(text)
+    return Reply(i18n.isolate_ltr(shown) if i18n.is_rtl(lang) else shown, (), lang)
+
+
+async def _tell(bot: ExtBot[Any], family: str, reply: Reply, update_id: int) -> None:
+    """A short notice, sent at once: lost, not repeated, if Telegram cannot be reached."""
+    try:
+        await _send(bot, int(family), reply)
+    except TelegramError as exc:
+        log.warning("update %s: notice not sent (%s)", update_id, exc)
+
+
+async def _admitted(update: Update, context: LotseContext, family: str) -> bool:
+    """Flood control: False for an update over the family's limit. The first of those
+    gets one request to pause; each is recorded as handled, so none is answered later."""
+    lotse = context.lotse
+    if lotse.gate is None:
+        return True
+    verdict = lotse.gate.admit(family)
+    if verdict == "ok":
+        return True
+    conversations = lotse.conversations
+    new = flood.skip(conversations.db, CHANNEL, update.update_id, conversations.clock())
+    if verdict == "pause" and new:
+        log.info("update %s: the family writes too fast; asked to pause", update.update_id)
+        await _tell(context.bot, family, _say(lotse, family, _PAUSE), update.update_id)
+    else:
+        log.debug("update %s: over the family's limit; dropped", update.update_id)
+    return False
+
+
+def _talks_to_staff(lotse: Lotse, external_id: str) -> bool:
+    """Whether the family has an open ticket: then its messages go to staff as they are."""
+    handoff = lotse.conversations.handoff
+    if handoff is None:
+        return False
+    family = find_family(handoff.db, CHANNEL, external_id)
+    return family is not None and handoff.ticket(family) is not None
+
+
+async def _converse(
+    update: Update, context: LotseContext, event: Event, *, cut: bool = False
+) -> None:
+    """One event of a family: flood control, the conversation, then the replies. `cut`:
+    the engine read only the beginning of a long text (staff get all of it: no notice)."""
     family = _family(update)
-    if family is None:
+    if family is None or not await _admitted(update, context, family):
         return
     lotse = context.lotse
     message = update.message  # a typed message may be relayed to staff by its id
     ref = (message.chat_id, message.message_id) if message is not None else None
-    lotse.conversations.handle(CHANNEL, family, event, update_id=update.update_id, message=ref)
+    tell_cut = cut and not _talks_to_staff(lotse, family)
+    replies = lotse.conversations.handle(
+        CHANNEL, family, event, update_id=update.update_id, message=ref
+    )
+    if tell_cut and replies:  # no replies: handled before (a re-delivery)
+        await _tell(context.bot, family, _say(lotse, family, _CUT), update.update_id)
+    for goodbye in lotse.conversations.farewell(CHANNEL, family):  # /delete: no outbox left
+        await _tell(context.bot, family, goodbye, update.update_id)
     await _deliver_all(context.bot, lotse, family)
 
 
@@ -266,10 +352,13 @@ async def on_command(update: Update, context: LotseContext) -> None:
 
 
 async def on_text(update: Update, context: LotseContext) -> None:
-    """Typed text, including /commands the engine answers itself (unknown ones kindly)."""
+    """Typed text, including /commands the engine answers itself (unknown ones kindly);
+    control characters removed, and cut to [limits] max_text_chars."""
     message = update.effective_message
     assert message is not None and message.text is not None  # filters.TEXT guarantees it
-    await _converse(update, context, TextInput(message.text))
+    limits = context.lotse.limits
+    text, cut = clean_text(message.text, limits.max_text_chars if limits else None)
+    await _converse(update, context, TextInput(text), cut=cut)
 
 
 async def on_button(update: Update, context: LotseContext) -> None:
@@ -281,6 +370,17 @@ async def on_button(update: Update, context: LotseContext) -> None:
     except TelegramError as exc:  # e.g. too old; the press still counts
         log.warning("update %s: callback not answered (%s)", update.update_id, exc)
     await _converse(update, context, button_press(query.data))
+
+
+async def _on_mediation_button(update: Update, context: LotseContext) -> None:
+    """A mediator's accept/decline button; pressed (or forged) in a family's private chat
+    it is just a button the engine does not know, answered kindly."""
+    from bot.channels.telegram_staff import on_mediation_button
+
+    if _family(update) is not None:
+        await on_button(update, context)
+    else:
+        await on_mediation_button(update, context)
 
 
 async def _on_other_chat(update: Update, context: LotseContext) -> None:
@@ -304,20 +404,52 @@ def media_kind(message: Message) -> str:
     return "other"
 
 
+def file_size(message: Message) -> int | None:
+    """The size Telegram gives for the message's file (the largest photo size), if any."""
+    files = (
+        message.document,
+        message.video,
+        message.animation,
+        message.voice,
+        message.audio,
+        message.video_note,
+        message.sticker,
+        *message.photo[-1:],
+    )
+    sizes = [item.file_size for item in files if item is not None and item.file_size is not None]
+    return max(sizes, default=None)
+
+
+def refused(limits: LimitsSettings | None, message: Message) -> str | None:
+    """Why a message may not go to staff under [limits]: "not_allowed" (its kind is not in
+    media_types), "too_large" (a file over max_file_bytes), or None."""
+    if limits is None:
+        return None
+    if media_kind(message) not in limits.media_types:
+        return "not_allowed"
+    size = file_size(message)
+    if size is not None and size > limits.max_file_bytes:
+        return "too_large"
+    return None
+
+
 async def on_media(update: Update, context: LotseContext) -> None:
-    """Voice, photo, sticker, location, document …: what Lotse cannot read, and the way on."""
+    """Voice, photo, sticker, location, document …: what Lotse cannot read, and the way on.
+    While the family talks to staff it goes to its topic, unless [limits] refuse it: then
+    the family is told why the team did not get it."""
     family = _family(update)
     message = update.effective_message
-    if family is None or message is None:
+    if family is None or message is None or not await _admitted(update, context, family):
         return
     lotse = context.lotse
-    lotse.conversations.unsupported(
-        CHANNEL,
-        family,
-        media_kind(message),
-        update_id=update.update_id,
-        message=(message.chat_id, message.message_id),
-    )
+    kind = media_kind(message)
+    ref: tuple[int, int] | None = (message.chat_id, message.message_id)
+    why = refused(lotse.limits, message)
+    if why is not None:
+        ref = None  # not relayed, to staff or (from a mediator) to a family
+        if _talks_to_staff(lotse, family):
+            kind = why
+    lotse.conversations.unsupported(CHANNEL, family, kind, update_id=update.update_id, message=ref)
     await _deliver_all(context.bot, lotse, family)
 
 
@@ -365,6 +497,104 @@ async def on_error(update: object, context: LotseContext) -> None:
 
 
 # --- wiring and running ------------------------------------------------------------------
+
+
+class HandledQueue(asyncio.Queue[object]):
+    """PTB's update queue, but `put` returns only once the application has handled the
+    update (its `task_done`). So the Updater asks for the next updates, which confirms the
+    last ones to Telegram, only after they were handled, and the webhook answers Telegram
+    only then: updates that a killed process had fetched are delivered again. Items are
+    handled one after the other in order (PTB's default), so the n-th `task_done` is the
+    n-th item's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._handled: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    def put_nowait(self, item: object) -> None:
+        super().put_nowait(item)
+        self._handled.append(asyncio.get_running_loop().create_future())
+
+    async def put(self, item: object) -> None:
+        await super().put(item)  # unbounded: no wait, so the last future is this item's
+        await self._handled[-1]
+
+    def task_done(self) -> None:
+        super().task_done()
+        if self._handled:
+            handled = self._handled.popleft()
+            if not handled.done():  # cancelled: the putter stopped waiting
+                handled.set_result(None)
+
+
+_REDACTED = "[redacted]"
+_PLAIN_ARGUMENT = re.compile(r"[\w.-]{0,64}")  # an endpoint name, a number: no content
+LIBRARY_LOGGERS = ("telegram", "httpx", "httpcore")
+
+
+def _plain(value: object) -> bool:
+    if isinstance(value, bool | int | float) or value is None:
+        return True
+    if isinstance(value, list | tuple):  # e.g. the update ids of a getUpdates answer
+        return all(isinstance(item, int) for item in value)
+    return isinstance(value, str) and _PLAIN_ARGUMENT.fullmatch(value) is not None
+
+
+class Redactor(logging.Filter):
+    """Keeps secrets and what families write out of the logs of PTB and httpx.
+
+    The bot token is part of every request URL (httpx logs it at INFO, PTB its base URL at
+    DEBUG), and PTB's DEBUG records carry whole updates and request parameters. This filter
+    replaces the token and the webhook secret wherever they appear (message and traceback),
+    and, below INFO, every argument that is more than a name or a number."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def add(self, secret: str) -> None:
+        self.secrets.add(secret)
+        if ":" in secret:  # a bot token: its secret half, alone, is a secret too
+            self.secrets.add(secret.split(":", 1)[1])
+
+    def redact(self, text: str) -> str:
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, _REDACTED)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.INFO and record.args:
+            if isinstance(record.args, Mapping):
+                record.args = {
+                    key: value if _plain(value) else _REDACTED
+                    for key, value in record.args.items()
+                }
+            else:
+                record.args = tuple(value if _plain(value) else _REDACTED for value in record.args)
+        record.msg, record.args = self.redact(record.getMessage()), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        return True
+
+
+REDACTOR = Redactor()
+
+
+def guard_logs(*secrets_: str) -> None:
+    """Installs `REDACTOR` on PTB's and httpx's loggers, now known and to come by name,
+    and adds these secrets to what it hides. A logger filter sees only its own logger's
+    records, so every logger of those libraries gets it."""
+    for secret in secrets_:
+        REDACTOR.add(secret)
+    known = [name for name in logging.Logger.manager.loggerDict if isinstance(name, str)]
+    for name in {*LIBRARY_LOGGERS, *known}:
+        if name.split(".")[0] not in LIBRARY_LOGGERS:
+            continue
+        logger = logging.getLogger(name)
+        if REDACTOR not in logger.filters:
+            logger.addFilter(REDACTOR)
 
 
 def _lotse(bot_data: dict[Any, Any]) -> Lotse:
@@ -415,21 +645,31 @@ def build_application(
     conversations: Conversations,
     outbox: Outbox,
     *,
+    limits: LimitsSettings | None = None,
     rate_limited: bool = True,
+    timeout: float | None = None,
 ) -> LotseApp:
     """The PTB application with every handler; the one place where wiring happens.
+    `limits`: what one family may send (`lotse run` passes [limits]; None: no limits).
     `rate_limited=False` only for benchmarks, which measure Lotse's own cost rather than
-    Telegram's 30 messages per second."""
+    Telegram's 30 messages per second. `timeout`: seconds to wait for one answer of
+    Telegram (None: PTB's 5 s; long polls get their poll time on top)."""
     if settings.token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
-    # httpx logs every request URL at INFO, and the URL holds the token.
+    guard_logs(settings.token.get_secret_value())  # before PTB logs its base URL
+    # httpx logs every request URL at INFO; redacted, but noise.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     builder: Any = (  # PTB's builder changes its generic type with each option
         ApplicationBuilder()
         .token(settings.token.get_secret_value())
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
+        .update_queue(HandledQueue())
     )
+    if timeout is not None:
+        for option in ("connect", "read", "write", "pool"):
+            builder = getattr(builder, f"{option}_timeout")(timeout)
+            builder = getattr(builder, f"get_updates_{option}_timeout")(timeout)
     if rate_limited:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
     app: LotseApp = (
@@ -439,7 +679,8 @@ def build_application(
         .post_stop(_shutdown)
         .build()
     )
-    app.bot_data[_LOTSE] = Lotse(conversations, outbox, settings.retry_seconds)
+    gate = flood.FloodGate(limits.burst, limits.per_minute) if limits is not None else None
+    app.bot_data[_LOTSE] = Lotse(conversations, outbox, settings.retry_seconds, limits, gate)
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     handoff = conversations.handoff
     if handoff is not None:  # the staff side first: its chats never reach the family handlers
@@ -456,7 +697,7 @@ def build_application(
                 staff.on_staff_message,
             )
         )
-        app.add_handler(CallbackQueryHandler(staff.on_mediation_button, pattern=r"^med:"))
+        app.add_handler(CallbackQueryHandler(_on_mediation_button, pattern=r"^med:"))
         app.add_handler(
             MessageHandler(
                 ~filters.ChatType.PRIVATE & ~filters.Chat(staff_chats), staff.on_other_chat
@@ -491,9 +732,13 @@ def build_application(
 
 def webhook_secret(settings: TelegramSettings) -> str:
     """TELEGRAM_WEBHOOK_SECRET, or a fresh random one: setWebhook sends it at every start."""
-    if settings.webhook_secret is not None:
-        return settings.webhook_secret.get_secret_value()
-    return secrets.token_urlsafe(32)
+    secret = (
+        settings.webhook_secret.get_secret_value()
+        if settings.webhook_secret is not None
+        else secrets.token_urlsafe(32)
+    )
+    guard_logs(secret)
+    return secret
 
 
 def _webhook_arguments(settings: TelegramSettings) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Replies as Telegram messages: HTML-escaped texts cut to 4096 characters at sentence
-ends, inline keyboards whose callback data is the button id, and callback data read back
-without trusting it."""
+ends, inline keyboards whose callback data is the button id; callback data and typed text
+read back without trusting them."""
 
 from __future__ import annotations
 
@@ -15,6 +15,11 @@ from bot.engine import Button, ButtonPress
 MAX_TEXT = 4096  # Telegram's limit per message, counted in UTF-16 code units
 MAX_CALLBACK_DATA = 64  # bytes
 UNKNOWN_BUTTON = "?"  # what unreadable callback data becomes; the engine re-shows the step
+# Control characters (but line breaks and tabs) and the bidi controls that open an
+# embedding, override or isolate: typed text could carry them into texts staff read
+# (a mediator language, say) and turn the rest of a line around. The marks LRM/RLM and
+# the joiners ZWJ/ZWNJ (needed in Persian) stay.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +31,11 @@ _CUTS = (
     re.compile(r"(?<=[.!?…؟۔।])\s+"),
     re.compile(r"\s+"),
 )
+
+
+_PDI = "\u2069"
+_OPENS = frozenset("\u2066\u2067\u2068")  # LRI, RLI, FSI
+_ISOLATE_RESERVE = 4  # code units kept free for closing isolates at a cut
 
 
 def utf16_length(text: str) -> int:
@@ -42,21 +52,47 @@ def _fitting_prefix(text: str, limit: int) -> int:
     return len(text)
 
 
+def _open_isolates(text: str) -> list[str]:
+    """The isolates (LRI, RLI, FSI) `text` opens and does not close, in order."""
+    opened: list[str] = []
+    for char in text:
+        if char in _OPENS:
+            opened.append(char)
+        elif char == _PDI and opened:
+            opened.pop()
+    return opened
+
+
+def _isolate_depths(text: str) -> list[int]:
+    """How many isolates are open before each position of `text` (and at its end)."""
+    depths = [0]
+    for char in text:
+        depths.append(max(0, depths[-1] + (char in _OPENS) - (char == _PDI)))
+    return depths
+
+
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """`text` in pieces of at most `limit` UTF-16 code units, cut where a reader would."""
+    """`text` in pieces of at most `limit` UTF-16 code units, cut where a reader would,
+    and outside the isolates that keep German terms readable in right-to-left text where
+    it can. An isolate cut anyway is closed at the end of one piece and opened again at
+    the start of the next: each message is laid out on its own."""
     pieces: list[str] = []
     rest = text.strip()
+    reserve = _ISOLATE_RESERVE if any(char in _OPENS for char in rest) else 0
     while utf16_length(rest) > limit:
-        end = _fitting_prefix(rest, limit)
+        end = _fitting_prefix(rest, limit - reserve)
         window = rest[: end + 1]  # a cut right after the last fitting character counts
-        cut = end
-        for pattern in _CUTS:
-            starts = [match.start() for match in pattern.finditer(window) if match.start() > 0]
-            if starts:
-                cut = starts[-1]
-                break
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
+        depths = _isolate_depths(window)
+        cuts = [
+            [match.start() for match in pattern.finditer(window) if match.start() > 0]
+            for pattern in _CUTS
+        ]
+        outside = [[c for c in found if depths[c] == 0] for found in cuts]
+        cut = next((found[-1] for found in (*outside, *cuts) if found), end)
+        piece, rest = rest[:cut].rstrip(), rest[cut:].lstrip()
+        opened = _open_isolates(piece)
+        pieces.append(piece + _PDI * len(opened))
+        rest = "".join(opened) + rest
     if rest:
         pieces.append(rest)
     return pieces
@@ -86,3 +122,12 @@ def button_press(data: object) -> ButtonPress:
     if isinstance(data, str) and 0 < len(data.encode("utf-8")) <= MAX_CALLBACK_DATA:
         return ButtonPress(data)
     return ButtonPress(UNKNOWN_BUTTON)
+
+
+def clean_text(text: str, limit: int | None = None) -> tuple[str, bool]:
+    """Typed text as the engine may see it: without control characters and bidi
+    embeddings, at most `limit` characters. Says whether the text was cut."""
+    cleaned = _UNSAFE.sub("", text)
+    if limit is not None and len(cleaned) > limit:
+        return cleaned[:limit], True
+    return cleaned, False

@@ -35,6 +35,7 @@ from bot.knowledge.models import ActionNode, AnswerNode, AskNode, MenuNode, Rout
 BACK, HOME, HUMAN, HELP = "nav:back", "nav:menu", "nav:human", "nav:help"
 ORIGINAL, LANGUAGE = "nav:original", "nav:language"
 YES, NO = "val:yes", "val:no"
+KEEP_YES, KEEP_NO = "keep:yes", "keep:no"  # may Lotse keep unplaced questions? (services)
 LANG_PREFIX = "lang:"
 MAX_ROUTE_HOPS = 50  # validation forbids route loops; this guards a broken reload
 MISSES_BEFORE_PERSON = 2
@@ -59,7 +60,8 @@ STAMP = _("Stand: {date}")
 HELP = _(
     "Tippen Sie auf einen Knopf. Sie können auch schreiben.\n"
     "/menu – Hauptmenü\n/back – zurück\n/human – mit einer Person sprechen\n"
-    "/language – Sprache wählen"
+    "/language – Sprache wählen\n/mydata – meine Daten ansehen\n"
+    "/questions – ob Lotse Fragen speichern darf\n/delete – alle meine Daten löschen"
 )
 _NOT_AVAILABLE = {
     "book": _("Termine kann ich im Chat noch nicht buchen."),
@@ -82,7 +84,8 @@ class _Turn:
         if state.lang not in kb.catalogs.available:  # e.g. a catalog was removed
             state = replace(state, lang=i18n.SOURCE_LANGUAGE)
         self.offered = state.offered  # "Did you mean" buttons of the last reply
-        self.state = replace(state, offered=())
+        self.pending = state.pending_question  # waits for the family's yes to keeping it
+        self.state = replace(state, offered=(), pending_question=None)
         self.today = today
         self.replies: list[Reply] = []
         self.effects: list[Effect] = []
@@ -325,6 +328,8 @@ class _Turn:
         elif name == "help":
             self.say(self.ui(HELP))
             self.show(repeat=True)
+        elif name == "questions":
+            self.ask_keep_questions()
         else:
             self.say(self.ui("Diesen Befehl kenne ich nicht. Schreiben Sie /help für Hilfe."))
             self.show(repeat=True)
@@ -342,6 +347,9 @@ class _Turn:
             if code in self.kb.catalogs.available:
                 self.choose_language(code)
                 return
+        if button_id in (KEEP_YES, KEEP_NO):
+            self.keep_questions(button_id == KEEP_YES)
+            return
         node = self.kb.nodes[self.current]
         visible = {button.id for button in self.visible_buttons()}
         if button_id in (YES, NO) and button_id in visible and isinstance(node, AskNode):
@@ -396,7 +404,7 @@ class _Turn:
             self.offer(understood.targets)
             return
         self.state = replace(self.state, misses=self.state.misses + 1)
-        self.suggest_language(stripped)
+        other_script = self.suggest_language(stripped)
         if isinstance(node, AskNode):
             if node.hint:
                 self.say(self.local(f"{self.current}.hint", node.hint))
@@ -406,6 +414,8 @@ class _Turn:
             self.say(
                 self.ui("Das habe ich leider nicht verstanden. Bitte tippen Sie auf einen Knopf.")
             )
+            if not other_script:  # a question Lotse has no answer for: editors may want it
+                self.effects.append(Effect("unanswered", self.flow, stripped))
         if self.state.misses >= MISSES_BEFORE_PERSON:
             self.say(self.ui("Sie können auch mit einer Person sprechen."))
         self.show(repeat=True)
@@ -438,11 +448,11 @@ class _Turn:
         text = self.kb.fill(found.text, found.lang)
         return text if len(text) <= 40 else text[:39] + "…"
 
-    def suggest_language(self, text: str) -> None:
+    def suggest_language(self, text: str) -> bool:
         """Written in another script than the chosen language's: offer those languages."""
         written = i18n.script_of(text)
         if written is None or written == i18n.script_of_language(self.state.lang):
-            return
+            return False
         choices = tuple(
             button
             for button in self.language_buttons()
@@ -450,6 +460,45 @@ class _Turn:
         )
         if choices:
             self.say(self.ui("Möchten Sie in einer anderen Sprache schreiben?"), choices)
+        return bool(choices)
+
+    # --- unplaced questions (kept for editors only with the family's yes) ------------
+
+    @property
+    def flow(self) -> str:
+        return self.kb.node_flow.get(self.current, "")
+
+    def ask_keep_questions(self) -> None:
+        """/questions: the family may change its answer at any time."""
+        self.say(
+            self.ui(
+                "Darf Lotse Fragen, die es nicht versteht, ohne Namen und Zahlen speichern? "
+                "Dann kann das Team des KI Antworten ergänzen."
+            ),
+            (Button(KEEP_YES, self.ui("Ja")), Button(KEEP_NO, self.ui("Nein"))),
+        )
+
+    def keep_questions(self, keep: bool) -> None:
+        """The family's answer; the service stores it and the question waiting for it."""
+        kind = "questions_yes" if keep else "questions_no"
+        self.effects.append(Effect(kind, self.flow, self.pending or ""))
+        if not keep:
+            self.say(self.ui("In Ordnung. Lotse speichert Ihre Fragen nicht."))
+        elif self.pending:
+            self.say(
+                self.ui(
+                    "Danke! Ihre Frage ist gespeichert, ohne Namen und Zahlen.\n"
+                    "Ändern können Sie das mit /questions."
+                )
+            )
+        else:
+            self.say(
+                self.ui(
+                    "Danke! Lotse speichert ab jetzt Fragen, die es nicht versteht, ohne Namen "
+                    "und Zahlen.\nÄndern können Sie das mit /questions."
+                )
+            )
+        self.show(repeat=True)
 
 
 def _is_handoff(node: AnyNode | None) -> bool:

@@ -64,7 +64,10 @@ class Reply:
 @dataclass(frozen=True)
 class Effect:
     """Work the engine asks a service to do, e.g. start the booking flow ("book") or show
-    the family's appointments ("appointments"); `flow` is where it was asked."""
+    the family's appointments ("appointments"); `flow` is where it was asked. `text` is
+    what the work is about, e.g. the typed text Lotse could not place ("unanswered"); it
+    lives only in memory, a service decides what of it may be kept."""
 
     kind: str
     flow: str
+    text: str = ""

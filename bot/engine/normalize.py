@@ -1,6 +1,10 @@
 """One normal form for typed text, used wherever typed text is compared with ours:
 case, accents and punctuation removed, Arabic and Persian letter variants unified, a few
-German spellings that transliterations miss ("sch" typed as "sh") brought together."""
+German spellings that transliterations miss ("sch" typed as "sh") brought together.
+
+`fold` goes one step further for the free-text matcher: digits of every script become
+ASCII digits, Cyrillic is written in Latin letters (so that "Дульдунг" meets "Duldung" and
+"shkola" meets "школа"), and Pashto letters are written as the letters they are built on."""
 
 from __future__ import annotations
 
@@ -15,6 +19,37 @@ _LETTER_VARIANTS = str.maketrans(
 )  # fmt: skip
 _TRANSLITERATIONS = (("tsch", "ch"), ("sch", "sh"), ("ph", "f"), ("ck", "k"))
 
+# Cyrillic as Russian, Ukrainian and Bulgarian speakers write it in Latin letters (and as
+# they write German words in Cyrillic: "Гештаттунг", "Джобцентр"). After normalize(), so
+# "й" and "ё" have already lost their marks.
+_CYRILLIC = str.maketrans(
+    {
+        "а": "a", "б": "b", "в": "v", "г": "g", "ґ": "g", "д": "d", "е": "e", "є": "e",
+        "ж": "zh", "з": "z", "и": "i", "і": "i", "й": "i", "к": "k", "л": "l", "м": "m",
+        "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f",
+        "х": "h", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sht", "ъ": "a", "ы": "y", "ь": None,
+        "э": "e", "ю": "yu", "я": "ya",
+    }
+)  # fmt: skip
+
+# Pashto letters that people without a Pashto keyboard type as the Persian or Arabic letter
+# they are built on: "ښوونځی" typed "شوونزی", "ژباړونکی" typed "ژبارونکی".
+_PASHTO = str.maketrans(
+    {
+        "ړ": "ر",
+        "ږ": "ژ",
+        "ښ": "ش",
+        "ګ": "گ",
+        "ځ": "ز",
+        "څ": "س",
+        "ټ": "ت",
+        "ډ": "د",
+        "ڼ": "ن",
+        "ې": "ی",
+        "ۍ": "ی",
+    }
+)
+
 
 def normalize(text: str) -> str:
     """'Schüle!' -> 'shule', 'مدرسة' and 'مدرسه' alike, "п'ять" and "пʼять" alike (no
@@ -26,3 +61,14 @@ def normalize(text: str) -> str:
     for written, said in _TRANSLITERATIONS:
         kept = kept.replace(written, said)
     return " ".join(kept.split())
+
+
+def fold(text: str) -> str:
+    """normalize(), then digits as ASCII ('١٩' -> '19'), Cyrillic in Latin letters
+    ('Школа' -> 'shkola', 'Дульдунг' -> 'duldung'), Pashto letters simplified ('ښ' -> 'ش')."""
+    normal = normalize(text)
+    digits = "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in normal)
+    latin = digits.translate(_CYRILLIC).translate(_PASHTO)
+    for written, said in _TRANSLITERATIONS:
+        latin = latin.replace(written, said)
+    return latin

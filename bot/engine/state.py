@@ -21,6 +21,9 @@ class State:
     seen: tuple[str, ...] = ()  # one-time notices already shown, e.g. "mt:ar"
     booking: Mapping[str, Any] | None = None  # the booking flow's own step, while it runs
     offered: tuple[str, ...] = ()  # targets offered as "Did you mean …?" in the last reply
+    # An unplaced question, already scrubbed of names and numbers, waiting for the family's
+    # yes to keeping it (bot/services/unanswered.py); the engine drops it at the next event.
+    pending_question: str | None = None
 
     def with_slot(self, name: str, value: Any) -> State:
         return replace(self, slots=MappingProxyType({**self.slots, name: value}))
@@ -36,6 +39,7 @@ class State:
                 "seen": list(self.seen),
                 "booking": dict(self.booking) if self.booking is not None else None,
                 "offered": list(self.offered),
+                "pending_question": self.pending_question,
             },
             ensure_ascii=False,
             sort_keys=True,
@@ -57,6 +61,11 @@ class State:
                 seen=tuple(str(item) for item in data.get("seen", [])),
                 booking=dict(data["booking"]) if data.get("booking") else None,
                 offered=tuple(str(item) for item in data.get("offered", [])),
+                pending_question=_optional_text(data.get("pending_question")),
             )
         except (ValueError, TypeError, AttributeError):
             return cls()
+
+
+def _optional_text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

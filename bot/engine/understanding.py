@@ -3,33 +3,58 @@ when they type instead of tapping, in any language, with typos.
 
 Every findable node has keywords (German in the YAML; each language's translation in the
 catalogs). A message is compared with the keywords of German, English and the family's
-language: each word of a keyword is matched to the most similar word of the message
-(rapidfuzz ratio, after normalising case, accents, Arabic and Persian letter variants and a
-few transliterations). A clear winner is taken; close candidates are offered as buttons;
-anything weaker is "not understood". Never a confident wrong answer: when two different
-journeys score alike, the family chooses.
+language, all folded to one form (case, accents, Arabic and Persian letter variants, Pashto
+letters, digits of every script, Cyrillic in Latin letters: normalize.fold). Each word of a
+keyword is matched to the most similar word of the message (rapidfuzz ratio, or a known
+ending or compound); glue words ("zur", "for", "ли") may be missing, content words may not.
+A node's score is its best keyword, plus a little for every further word of the message
+its keywords explain, plus a little when a menu of its journey was named too.
+
+Never a confident wrong answer. A jump needs a clear winner: the chosen node must lead every
+other node that could be meant by a margin - another journey's node, or another answer of
+the same journey (a menu of its own journey is context, and a node that explains only a part
+of what the chosen one explains is no rival). Close candidates are offered as buttons ("Did
+you mean …?"); anything weaker is "not understood". Rules of thumb keep known traps closed:
+- abbreviations ("EU", "BuT", "ID"), and the short words of the German and English lists
+  for families of other languages, count only as written (Romanian "eu", English "I'd");
+- a negated word ("nicht Schule", "okul değil") counts as missing, unless the keyword says
+  "not" itself ("keine Papiere");
+- an answer two or more steps into its journey needs two words of evidence or its journey
+  named: "Rumänien" alone is offered, "aus Rumänien, Integrationskurs?" is answered;
+- a number is evidence only with its journey named ("16, welche Schule");
+- a doctor's appointment is never booked from free text;
+- messages naming matters Lotse does not handle (courts, housing, driving licences, money
+  transfers, renewals of papers, phone contracts) are at most offered;
+- a language's name ("auf Türkisch", "на русском") points to the language choice only when
+  nothing better was meant: "Dolmetscher auf Türkisch" is about an interpreter.
 """
 
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from babel import Locale, UnknownLocaleError
 from rapidfuzz import fuzz, process
 
-from bot.engine.normalize import normalize
-from bot.i18n import FALLBACK_LANGUAGE, SOURCE_LANGUAGE
-from bot.knowledge.loader import KnowledgeBase
+from bot.engine.normalize import fold
+from bot.i18n import FALLBACK_LANGUAGE, LANGUAGES, SOURCE_LANGUAGE
+from bot.knowledge.loader import KnowledgeBase, edges
 from bot.knowledge.models import ActionNode, MenuNode, node_texts
 
 CONFIDENT = 88.0  # a target this good (and clearly ahead) is taken at once
 CANDIDATE = 78.0  # targets this good are offered as "Did you mean …?"
 CONTEXT_BONUS = 8.0  # a specific answer whose journey was named too ("Kurs … kostet")
-MARGIN = 5.0  # how far the best must lead the best target of another journey
+MARGIN = 5.0  # how far the best must lead every other target that could be meant
 WORD_FLOOR = 80.0  # a word this unlike any word of the message counts as missing
-SPECIFIC_BONUS = 6.0  # per extra word of a matched multi-word keyword
+SPECIFIC_BONUS = 6.0  # per further word of the message a target's keywords explain
+GLUE_WEIGHT = 0.25  # glue words ("zur", "for", "ли") matter this much in a keyword
+LANGUAGE_NAME_FACTOR = 0.9  # "Türkisch" alone means the language choice, but weakly
+DEEP = 2  # answers this many steps into a journey need two words, or the journey named
+HINT = 85.0  # a word that only begins a longer word of the message: a candidate at most
 MAX_OFFERED = 3
 
 _SPLIT = re.compile(r"[,،؛;\n]+")
@@ -39,15 +64,58 @@ _SPLIT = re.compile(r"[,،؛;\n]+")
 class _Keyword:
     target: str  # a node id
     words: tuple[str, ...]
-    # German abbreviations ("EU", "BuT", "KIM") count only as written: in lower case they
-    # are everyday words of other languages (Romanian "eu", English "but", Turkish "kim").
+    weights: tuple[float, ...]  # 1 for content words, GLUE_WEIGHT for glue words
+    # Abbreviations ("EU", "BuT", "KIM") count only as written: in lower case they are
+    # everyday words of other languages (Romanian "eu", English "but", Turkish "kim").
     as_written: tuple[str, ...] = ()
+    numeric: bool = False  # its content is a number: evidence only with its journey named
+    negative: bool = False  # it says "not"/"no" itself ("keine Papiere")
+    factor: float = 1.0
 
 
 @dataclass
 class _Index:
     keywords: list[_Keyword] = field(default_factory=list)
     words: set[str] = field(default_factory=set)
+    depth: dict[str, int] = field(default_factory=dict)  # steps from the journey's start
+    # Lookup tables, so that a message's word finds its near forms without a scan:
+    choices: list[str] = field(default_factory=list)  # the words, for rapidfuzz
+    using: dict[str, list[int]] = field(default_factory=dict)  # word -> keywords with it
+    shortened: dict[str, set[str]] = field(default_factory=dict)  # "termin" -> {"termine"}
+    chopped: dict[str, set[str]] = field(default_factory=dict)  # "schul" -> {"schule"}
+    stems: dict[str, set[str]] = field(default_factory=dict)  # "shkol" -> {"shkola", …}
+
+    def add_lookups(self) -> None:
+        for number, keyword in enumerate(self.keywords):
+            for word in keyword.words:
+                self.words.add(word)
+                self.using.setdefault(word, []).append(number)
+        self.choices = sorted(self.words)
+        for word in self.choices:
+            size = len(word)
+            for cut in (size - 1, size - 2):
+                if cut >= 4:
+                    self.shortened.setdefault(word[:cut], set()).add(word)
+            if size >= 6:
+                self.chopped.setdefault(word[:-1], set()).add(word)
+            for cut in range(max(5, size - 2), size + 1):
+                self.stems.setdefault(word[:cut], set()).add(word)
+
+
+@dataclass
+class _Evidence:
+    """What the message says for one target."""
+
+    quality: float = 0.0  # the best keyword's score
+    tokens: set[int] = field(default_factory=set)  # positions of content words explained
+    said: set[int] = field(default_factory=set)  # positions of all words explained, glue too
+    literal: set[int] = field(default_factory=set)  # positions of words it names as written
+    numeric: bool = True  # all of it is numbers
+    weak: bool = True  # all of it is a language's name
+
+    @property
+    def score(self) -> float:
+        return self.quality + SPECIFIC_BONUS * min(max(len(self.tokens) - 1, 0), 2)
 
 
 @dataclass(frozen=True)
@@ -59,7 +127,188 @@ class Understanding:
     score: float = 0.0
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(fold(text).split())
+
+
+# Glue words per language: articles, pronouns, prepositions, auxiliaries. (Question words
+# are not glue: "was ist", "wo ist", "wer entscheidet" are what some keywords mean.)
+# In a keyword they may be missing from the message ("muss zur Schule" is met by "muss in
+# die Schule") but never make a keyword on their own. Very short words count as glue too
+# (except numbers and abbreviations): two letters in Latin and Cyrillic script, one in
+# Arabic script, where words are written without their vowels.
+_GLUE: dict[str, frozenset[str]] = {
+    "de": _words(
+        "der die das den dem des ein eine einen einem einer zur zum zu im in am an auf aus "
+        "für von vom mit bei beim und oder ich du er sie es wir ihr mein meine mich mir uns "
+        "ist sind bin hat gibt man noch schon"
+    ),
+    "en": _words(
+        "the a an of to for in on at by with from and or is are am be do does i you he she "
+        "it we they my your our me there this that"
+    ),
+    "uk": _words("в у на до з із для про чи це мій моя мої мені я ти ми ви є та і"),
+    "ru": _words("в на до с из к по о об для ли это мой моя мои мне я ты мы"),
+    "bg": _words("в на до с за от да се е са ли моят моя ми аз ние"),
+    "pl": _words("w na do z ze dla o czy to mój moja mi ja ty my wy jest"),
+    "ro": _words("de la in cu pe din pentru si sa este e sunt am eu tu meu"),
+    "tr": _words("ve ile bir bu şu için mi mı mu mü var benim ben sen"),
+    "ku": _words("de da li ji bi bo re ku û ez tu em hûn min te ye e"),
+    "ar": _words("في من الى إلى على عن مع و او أو هل هو هي انا انت نحن"),
+    "fa": _words("در از به با برای و یا که این آن آیا من تو ما شما است هست را"),
+    "ps": _words("د په له ته کې او چې دا هغه زه موږ تاسو ده دی"),
+}
+
+# "not", "no", "without" per language, before the word they negate; and the few that
+# follow it (Turkish "okul değil", "belge yok"; Persian "مدرسه نیست"; Kurdish "belge tune").
+_NEGATIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "de": (_words("nicht kein keine keinen keinem keiner ohne"), frozenset()),
+    "en": (_words("not no dont doesnt never without"), frozenset()),
+    "uk": (_words("не ні немає без"), frozenset()),
+    "ru": (_words("не нет ни без"), frozenset()),
+    "bg": (_words("не няма без"), frozenset()),
+    "pl": (_words("nie bez brak"), frozenset()),
+    "ro": (_words("nu fara nici"), frozenset()),
+    "tr": (frozenset(), _words("değil yok yoktur")),
+    "ku": (_words("ne na bê"), _words("tune nîne")),
+    "ar": (_words("لا مش مو ليس بدون"), frozenset()),
+    "fa": (_words("نه نمی بدون"), _words("نیست ندارم")),
+    "ps": (_words("نه مه بې"), frozenset()),
+}
+_ANY_NEGATION = frozenset().union(*(b | a for b, a in _NEGATIONS.values()))
+
+# Doctors, in the languages Lotse speaks. The KI books counselling, not medical visits:
+# "Termin beim Kinderarzt" must not start a counselling booking.
+_MEDICAL = _words(
+    "Arzt Ärztin Kinderarzt Zahnarzt Doktor Praxis doctor dentist medic medicului "
+    "лекар лекаря врач врача лікар лікаря طبيب الطبيب دكتور الدكتور دکتر داکتر ډاکټر "
+    "doktor doktora lekarz lekarza bijîşk dixtor hekîm"
+)
+
+# Matters the KI's bot does not handle, whatever keyword they happen to contain: courts and
+# appeals, the immigration office, housing, jobs, driving licences, money transfers, renewals
+# of papers and lost ones, child benefit, phone contracts, a sick child, school holidays,
+# bullying, certified translations. A message naming one (other than in the words the chosen
+# keyword itself explains: "lost documents") is at most offered, never answered as if known.
+_ELSEWHERE = _words(
+    # courts, appeals, lawyers
+    "Gericht Klage Anwalt Anwältin Widerspruch court appeal lawyer attorney "
+    "суд суда суде жалоба апелляция адвокат юрист съд жалба апелация "
+    "sąd sądu odwołanie adwokat prawnik instanta instanța tribunal avocat contestatie "
+    "mahkeme itiraz avukat dadgeh parêzer "
+    "محكمة المحكمة محکمه دادگاه اعتراض استئناف محامي وکیل وكيل اپیل "
+    # the immigration office
+    "Ausländerbehörde Ausländeramt auslenderbeherde immigration migration الاجانب "
+    # housing
+    "Wohnung Miete Vermieter apartment landlord квартира квартиру аренда жильё жилье житло "
+    "оренда mieszkanie wynajem chirie locuinta apartament daire kira xanî kirê "
+    "شقة ايجار آپارتمان خونه اجاره "
+    # jobs
+    "Arbeit arbeiten Job work job работа работу praca pracy munca شغل "
+    # driving licences
+    "Führerschein driving водительские водійське шофьорска jazdy conducere ehliyet "
+    "ehliyetimi رخصة گواهینامه "
+    # money transfers
+    "überweisen Überweisung remittance przelew havale حواله "
+    # renewing papers (a residence permit, a passport), lost or stolen ones
+    "verlängern Verlängerung renew renewal extend extension продлить продление продлевать "
+    "продовжити продовження подновя подновяване przedłużyć przedłużenie prelungi prelungire "
+    "uzatmak uzatma uzatılması dirêjkirin تجديد تمديد تمدید تجدید "
+    "verloren gestohlen lost stolen потерял потеряла потеряли втратив втратила загубих "
+    "zgubiłem zgubiłam pierdut kaybettim kaybettik çalındı winda ضيعت ضاع گم ورک "
+    # child benefit
+    "Kindergeld Elterngeld benefit детские дитячі alocatia alocația "
+    # phone contracts
+    "sim simkarte simcard prepaid handyvertrag hatti симка симку cartela شريحة سیم "
+    # a sick child, school holidays, bullying
+    "krank sick болен больна болеет хворий хвора chory chora bolnav hasta مريض مریض nexweş "
+    "Ferien Schulferien holidays vacation каникулы канікули ваканция wakacje vacanta "
+    "tatil عطلة تعطیلات gemobbt Mobbing bullied bullying травля цькування "
+    # certified translations of papers
+    "beglaubigt beglaubigte beglaubigen certified notarized заверенный заверить apostille"
+)
+
+
+def _medical(tokens: list[str]) -> bool:
+    """A doctor is named, alone or in a compound ("Arzttermin", "Kinderarztpraxis")."""
+    return any(word in token for token in tokens for word in _MEDICAL)
+
+
+def _names(tokens: list[str], words: frozenset[str]) -> bool:
+    """Some token is one of `words`, perhaps with an ending ("врачу", "doktordan")."""
+    return any(
+        token in words
+        or any(token[:cut] in words for cut in range(max(4, len(token) - 3), len(token)))
+        for token in tokens
+    )
+
+
 _INDEXES: dict[tuple[int, str], tuple[KnowledgeBase, _Index]] = {}
+
+
+def _is_content(word: str, lang: str) -> bool:
+    """A word that carries meaning ("Schule", "مدرسه", "18") rather than glue ("zur", "ли")."""
+    if word.isdigit():
+        return True
+    shortest = 2 if word.isascii() else 1  # folded: what is not ASCII is Arabic script
+    return len(word) > shortest and word not in _GLUE.get(lang, frozenset())
+
+
+def _keyword(
+    target: str, phrase: str, lang: str, foreign: bool, factor: float = 1.0
+) -> _Keyword | None:
+    words = tuple(fold(phrase).split())
+    if not words:
+        return None
+    written = phrase.split()
+    # Short words in capitals are abbreviations; German and English lists are read by
+    # everyone, so their short words count only as written too ("EU", "ID", "BuT").
+    short = tuple(
+        w
+        for w in written
+        if len(w) <= 3 and (sum(c.isupper() for c in w) >= 2 or (foreign and w.isalpha()))
+    )
+    abbreviations = {fold(w) for w in short}
+    weights = tuple(
+        1.0 if _is_content(w, lang) or w in abbreviations else GLUE_WEIGHT for w in words
+    )
+    content = [w for w, weight in zip(words, weights, strict=True) if weight == 1.0]
+    return _Keyword(
+        target,
+        words,
+        weights,
+        short,
+        numeric=bool(content) and all(w.isdigit() for w in content),
+        negative=any(w in _ANY_NEGATION for w in words),
+        factor=factor,
+    )
+
+
+def _language_names(lang: str) -> set[str]:
+    """Every language Lotse speaks, named in German, English, `lang` and itself (Babel)."""
+    names = set()
+    for code in LANGUAGES:
+        for display in {SOURCE_LANGUAGE, FALLBACK_LANGUAGE, lang, code}:
+            try:
+                name = Locale.parse(code).get_language_name(display)
+            except (UnknownLocaleError, ValueError):
+                continue
+            if name:
+                names.add(name)
+    return names
+
+
+def _as_language_name(keyword: _Keyword, names: set[str]) -> _Keyword:
+    """A keyword of the language choice that only names a language ("на русском", "po
+    polsku") is as weak as the name itself: "Dolmetscher на русском" wants an interpreter."""
+    content = [
+        w for w, weight in zip(keyword.words, keyword.weights, strict=True) if weight == 1.0
+    ]
+    if content and all(
+        any(_shared_start(word, name) >= min(5, len(name)) for name in names) for word in content
+    ):
+        return replace(keyword, factor=LANGUAGE_NAME_FACTOR)
+    return keyword
 
 
 def _index(kb: KnowledgeBase, lang: str) -> _Index:
@@ -69,65 +318,123 @@ def _index(kb: KnowledgeBase, lang: str) -> _Index:
     if cached is not None and cached[0] is kb:
         return cached[1]
     index = _Index()
+    language_node = next(
+        (
+            n
+            for n, node in kb.nodes.items()
+            if isinstance(node, ActionNode) and node.action == "language"
+        ),
+        None,
+    )
+    names = _language_names(lang)
+    name_words = {word for name in names for word in fold(name).split()}
     for node_id, node in kb.nodes.items():
         german = node_texts(node).get("keywords")
         if not german:
             continue
-        lists = {german}
-        for code in {FALLBACK_LANGUAGE, lang} - {SOURCE_LANGUAGE}:
+        lists = {german: SOURCE_LANGUAGE}
+        for code in sorted({FALLBACK_LANGUAGE, lang} - {SOURCE_LANGUAGE}):
             found = kb.catalogs.text(code, f"{node_id}.keywords", german)
-            lists.add(found.text)
-        for text in lists:
+            lists.setdefault(found.text, found.lang)
+        for text, code in lists.items():
+            foreign = code != lang
             for phrase in _SPLIT.split(text):
-                words = tuple(normalize(phrase).split())
-                if not words:
-                    continue
-                short = tuple(w for w in phrase.split() if text == german and len(w) <= 3)
-                index.keywords.append(_Keyword(node_id, words, short))
-                index.words.update(words)
+                keyword = _keyword(node_id, phrase, code, foreign)
+                if keyword is not None and node_id == language_node:
+                    keyword = _as_language_name(keyword, name_words)
+                if keyword is not None:
+                    index.keywords.append(keyword)
+    if language_node is not None:
+        for name in names:
+            keyword = _keyword(language_node, name, lang, False, LANGUAGE_NAME_FACTOR)
+            if keyword is not None:
+                index.keywords.append(keyword)
+    index.add_lookups()
+    index.depth = _depths(kb)
     if len(_INDEXES) > 64:  # reloads make new knowledge bases; keep the cache small
         _INDEXES.clear()
     _INDEXES[key] = (kb, index)
     return index
 
 
-def _word_scores(message: Iterable[str], vocabulary: set[str]) -> dict[str, float]:
-    """For every keyword word, how well the best word of the message matches it."""
-    best: dict[str, float] = {}
-    choices = list(vocabulary)
-    for token in message:
+def _depths(kb: KnowledgeBase) -> dict[str, int]:
+    """How many steps each node is from its journey's start (breadth first, in-journey)."""
+    depth: dict[str, int] = {}
+    for name, flow in kb.flows.items():
+        start = kb.resolve(flow.start)
+        queue = deque([(start, 0)])
+        seen = {start}
+        while queue:
+            node_id, steps = queue.popleft()
+            depth.setdefault(node_id, steps)
+            for _path, goto in edges(kb.nodes[node_id]):
+                target = kb.resolve(goto)
+                if target not in seen and kb.node_flow.get(target) == name:
+                    seen.add(target)
+                    queue.append((target, steps + 1))
+    return depth
+
+
+def _shared_start(one: str, other: str) -> int:
+    """How many first letters two words share."""
+    for position, (a, b) in enumerate(zip(one, other, strict=False)):
+        if a != b:
+            return position
+    return min(len(one), len(other))
+
+
+def _word_scores(message: Iterable[str], index: _Index) -> dict[str, tuple[float, int]]:
+    """For every keyword word, how well the best word of the message matches it, and where."""
+    best: dict[str, tuple[float, int]] = {}
+
+    def keep(word: str, score: float, position: int) -> None:
+        if score > best.get(word, (0.0, -1))[0]:
+            best[word] = (score, position)
+
+    for position, token in enumerate(message):
         matches = process.extract(
-            token, choices, scorer=fuzz.ratio, score_cutoff=WORD_FLOOR, limit=None
+            token, index.choices, scorer=fuzz.ratio, score_cutoff=WORD_FLOOR, limit=None
         )
         for word, score, _ in matches:
             if len(word) < 4 or len(token) < 4:  # short words only when written exactly
                 score = 100.0 if word == token else 0.0
-            if score > best.get(word, 0.0):
-                best[word] = score
-        for word in choices:
-            if best.get(word, 0.0) >= 92.0 or len(word) < 4:
-                continue
-            if token.startswith(word) and len(token) - len(word) <= 3:
-                best[word] = 92.0  # an ending: "Menschen" for "Mensch"
-            elif word.startswith(token) and len(token) >= 4 and len(word) - len(token) <= 2:
-                best[word] = 92.0  # "Termin" for "Termine"
-            elif len(word) >= 6 and (token.startswith(word[:-1]) or token.endswith(word)):
-                best[word] = 90.0  # compounds: "Schulanmeldung", "Grundschule"
+            keep(word, score, position)
+        size = len(token)
+        for cut in range(max(4, size - 3), size + 1):  # an ending: "Menschen" for "Mensch"
+            if token[:cut] in index.words:
+                keep(token[:cut], 92.0, position)
+        if size >= 4:  # "Termin" for "Termine"
+            for word in index.shortened.get(token, ()):
+                keep(word, 92.0, position)
+        # Compounds: the last part says what it is ("Grundschule" is a school, "Arzttermin"
+        # an appointment); a first part only hints ("Telefon" in "telefonieren").
+        for cut in range(4, size + 1):
+            for word in index.chopped.get(token[:cut], ()):
+                keep(word, HINT, position)
+            head = token[size - cut :]
+            if head in index.words and (cut >= 6 or size - cut >= 4):  # "Integrationskurs"
+                keep(head, 90.0, position)
+        for cut in range(max(5, size - 3), size + 1):  # another ending: "школе" for "школа"
+            for word in index.stems.get(token[:cut], ()):
+                keep(word, 88.0, position)
     return best
 
 
-# Doctors, in the languages Lotse speaks. The KI books counselling, not medical visits:
-# "Termin beim Kinderarzt" must not start a counselling booking.
-_MEDICAL_WORDS = (
-    "Arzt Ärztin Kinderarzt Zahnarzt Doktor Praxis doctor dentist medic medicului "
-    "лекар лекаря врач врача лікар лікаря طبيب الطبيب دكتور الدكتور دکتر داکتر ډاکټر "
-    "doktor doktora lekarz lekarza bijîşk dixtor hekîm"
-)
-_MEDICAL = frozenset(normalize(word) for word in _MEDICAL_WORDS.split())
-
-
-def _medical(tokens: list[str]) -> bool:
-    return any(token in _MEDICAL for token in tokens)
+def _negated(tokens: list[str], lang: str) -> set[int]:
+    """Positions of words that a "not" or "no" (German, English, `lang`) negates."""
+    before: set[str] = set()
+    after: set[str] = set()
+    for code in {SOURCE_LANGUAGE, FALLBACK_LANGUAGE, lang}:
+        words_before, words_after = _NEGATIONS.get(code, (frozenset(), frozenset()))
+        before |= words_before
+        after |= words_after
+    negated = set()
+    for position, token in enumerate(tokens):
+        if token in before and position + 1 < len(tokens):
+            negated.add(position + 1)
+        if token in after and position > 0:
+            negated.add(position - 1)
+    return negated
 
 
 def _is_booking(kb: KnowledgeBase, target: str) -> bool:
@@ -143,66 +450,157 @@ def _is_menu(kb: KnowledgeBase, target: str) -> bool:
     return isinstance(kb.nodes.get(target), MenuNode)
 
 
-def _add_context(kb: KnowledgeBase, by_target: dict[str, float]) -> None:
-    """An answer gains when a menu of its own journey matched as well: "Integrationskurs,
-    was kostet das" is about the costs, not the course menu."""
-    named = {_journey(kb, t) for t in by_target if _is_menu(kb, t)}
-    for target in list(by_target):
-        if not _is_menu(kb, target) and _journey(kb, target) in named:
-            by_target[target] += CONTEXT_BONUS
+def _evidence(
+    kb: KnowledgeBase, index: _Index, tokens: list[str], text: str, lang: str
+) -> dict[str, _Evidence]:
+    """Every target some keyword of which the message matches well enough."""
+    scores = _word_scores(tokens, index)
+    written = set(re.findall(r"\w+", text))
+    negated = _negated(tokens, lang)
+    found: dict[str, _Evidence] = {}
+    numbers = sorted({number for word in scores for number in index.using.get(word, ())})
+    for keyword in (index.keywords[number] for number in numbers):
+        if keyword.as_written and not all(word in written for word in keyword.as_written):
+            continue
+        # A negated word ("nicht Schule", "keine Papiere") counts as missing, unless the
+        # keyword says "not" itself ("keine Papiere" for the answer about missing papers).
+        heard = {
+            word: scores[word]
+            for word in keyword.words
+            if word in scores and (keyword.negative or scores[word][1] not in negated)
+        }
+        total = sum(
+            weight * heard.get(word, (0.0, -1))[0]
+            for word, weight in zip(keyword.words, keyword.weights, strict=True)
+        )
+        value = keyword.factor * total / sum(keyword.weights)
+        if value < CANDIDATE:
+            continue
+        matched = [
+            (heard[word][1], weight)
+            for word, weight in zip(keyword.words, keyword.weights, strict=True)
+            if heard.get(word, (0.0, -1))[0] >= WORD_FLOOR
+        ]
+        literal = {heard[word][1] for word in keyword.words if heard.get(word, (0.0, -1))[0] >= 92}
+        positions = {position for position, weight in matched if weight == 1.0}
+        evidence = found.setdefault(keyword.target, _Evidence())
+        evidence.quality = max(evidence.quality, value)
+        evidence.tokens |= positions
+        evidence.said |= {position for position, _weight in matched}
+        evidence.literal |= literal
+        evidence.numeric = evidence.numeric and keyword.numeric
+        evidence.weak = evidence.weak and keyword.factor < 1.0
+    # A number alone ("19") is no evidence; with its journey named ("19, Schule") it is.
+    named = {_journey(kb, t) for t, e in found.items() if not e.numeric}
+    return {t: e for t, e in found.items() if not e.numeric or _journey(kb, t) in named}
 
 
-def _most_specific(kb: KnowledgeBase, ranked: list[tuple[str, float]], journey: str) -> str:
-    """Within the winning journey, a confident answer beats the journey's menu."""
-    for target, score in ranked:
-        if _journey(kb, target) == journey and not _is_menu(kb, target) and score >= CONFIDENT:
-            return target
-    return ranked[0][0]
+def _journey_named(kb: KnowledgeBase, found: dict[str, _Evidence], answer: str) -> bool:
+    """A menu of the answer's journey matched words of the message the answer did not."""
+    if _is_menu(kb, answer):
+        return False
+    journey, said = _journey(kb, answer), found[answer].said
+    return any(
+        _is_menu(kb, target) and _journey(kb, target) == journey and not evidence.said <= said
+        for target, evidence in found.items()
+    )
+
+
+def _choice(
+    kb: KnowledgeBase, found: dict[str, _Evidence], ranked: list[tuple[str, float]]
+) -> tuple[str, float]:
+    """The best target; when that is a journey's menu, a confident answer of the same
+    journey that says more than the menu ("Schule … Unterlagen": the documents)."""
+    best, score = ranked[0]
+    if _is_menu(kb, best):
+        for target, value in ranked[1:]:
+            if value < CONFIDENT:
+                break
+            if (
+                _journey(kb, target) == _journey(kb, best)
+                and not _is_menu(kb, target)
+                and not found[target].said <= found[best].said
+            ):
+                return target, value
+    return best, score
+
+
+def _rivals(
+    kb: KnowledgeBase, found: dict[str, _Evidence], choice: str, ranked: list[tuple[str, float]]
+) -> list[float]:
+    """Scores of the other targets the family could mean. Not a rival: a menu of the
+    chosen answer's own journey (it names the context); when the choice is a menu, the
+    answers of its journey (the menu leads to them); a target that explains only a part of
+    the words the choice and its journey explain ("registration" in "documents for school
+    registration")."""
+    journey = _journey(kb, choice)
+    is_menu = _is_menu(kb, choice)
+    explained = set(found[choice].tokens)
+    for target, evidence in found.items():
+        if _is_menu(kb, target) and _journey(kb, target) == journey:
+            explained |= evidence.tokens
+    return [
+        score
+        for target, score in ranked
+        if target != choice
+        and not (_journey(kb, target) == journey and (_is_menu(kb, target) or is_menu))
+        and not found[target].tokens < explained
+    ]
 
 
 def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
     """What the family most likely means by `text`; see the module docstring."""
-    tokens = normalize(text).split()
+    tokens = fold(text).split()
     if not tokens:
         return Understanding("none")
     index = _index(kb, lang)
-    scores = _word_scores(tokens, index.words)
-    written = set(re.findall(r"\w+", text))
-    by_target: dict[str, float] = {}
-    for keyword in index.keywords:
-        if keyword.as_written and not all(word in written for word in keyword.as_written):
-            continue
-        value = sum(scores.get(word, 0.0) for word in keyword.words) / len(keyword.words)
-        if value < CANDIDATE:
-            continue
-        # Only words that carry meaning make a phrase more specific ("zur", "for" do not).
-        content = sum(1 for word in keyword.words if len(word) >= (5 if word.isascii() else 4))
-        value += SPECIFIC_BONUS * min(max(content - 1, 0), 2)
-        if value > by_target.get(keyword.target, 0.0):
-            by_target[keyword.target] = value
-    if not by_target:
+    found = _evidence(kb, index, tokens, text, lang)
+    if _medical(tokens):  # a doctor's appointment is not the KI's: never book it
+        found = {t: e for t, e in found.items() if not _is_booking(kb, t)}
+    strong = {t: e for t, e in found.items() if not e.weak}
+    weak = {t: e for t, e in found.items() if e.weak}
+    if (
+        weak
+        and strong
+        and max(e.score for e in strong.values()) > max(e.score for e in weak.values())
+    ):  # a language's name counts only when nothing better was meant
+        found = strong
+    root = kb.resolve(kb.organisation.root)
+    if root in found and len(found) > 1:  # "Hallo, Schule bitte": the greeting is politeness
+        del found[root]
+    if not found:
         return Understanding("none")
-    if _medical(tokens):  # a doctor's appointment is not the KI's: never book or advise it
-        by_target = {t: s for t, s in by_target.items() if not _is_booking(kb, t)}
-        if not by_target:
-            return Understanding("none")
-    _add_context(kb, by_target)
+    by_target = {target: evidence.score for target, evidence in found.items()}
+    # An answer gains when a menu of its own journey matched as well: "Integrationskurs,
+    # was kostet das" is about the costs, not the course menu.
+    named = {_journey(kb, t) for t in found if _is_menu(kb, t)}
+    for target in by_target:
+        if not _is_menu(kb, target) and _journey(kb, target) in named:
+            by_target[target] += CONTEXT_BONUS
     ranked = sorted(by_target.items(), key=lambda item: (-item[1], item[0]))
-    best_target, best = ranked[0]
-    journey = _journey(kb, best_target)
-    rivals = [score for target, score in ranked[1:] if _journey(kb, target) != journey]
+    choice, best = _choice(kb, found, ranked)
+    rivals = _rivals(kb, found, choice, ranked)
     clear = not rivals or best - rivals[0] >= MARGIN
-    if best >= CONFIDENT and clear:
-        return Understanding("jump", (_most_specific(kb, ranked, journey),), best)
+    # A deep answer presupposes its journey: one word alone ("Rumänien", "Arzt") is offered.
+    presumed = (
+        index.depth.get(choice, 0) >= DEEP
+        and len(found[choice].tokens) <= 1
+        and not _journey_named(kb, found, choice)
+    )
+    unexplained = [
+        token for position, token in enumerate(tokens) if position not in found[choice].literal
+    ]
+    elsewhere = _names(unexplained, _ELSEWHERE)
+    if best >= CONFIDENT and clear and not presumed and not elsewhere:
+        return Understanding("jump", (choice,), best)
     offered: list[str] = []
-    journeys: set[str] = set()
     for target, _score in ranked:
-        if _journey(kb, target) not in journeys:  # one candidate per journey
-            offered.append(target)
-            journeys.add(_journey(kb, target))
+        if _is_menu(kb, target) and any(_journey(kb, o) == _journey(kb, target) for o in offered):
+            continue  # the journey is offered already, by one of its answers
+        offered.append(target)
         if len(offered) == MAX_OFFERED:
             break
-    return Understanding("offer", tuple(offered), best)
+    return Understanding("offer", tuple(offered), ranked[0][1])
 
 
 def intent_of(kb: KnowledgeBase, target: str) -> str:

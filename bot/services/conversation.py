@@ -5,6 +5,11 @@ and queues the replies in the outbox: a re-delivered update changes nothing, and
 after the commit loses no reply (see bot/services/outbox.py). While a family talks to KI
 staff (an open ticket), what it types or sends is relayed to its topic instead of the
 engine (see bot/services/handoff.py).
+
+Privacy (bot/services/privacy.py): the first reply carries the privacy notice; /mydata and
+/delete are answered here before the engine; "talk to a person" asks the family's yes
+before the first ticket. A confirmed /delete removes the family's rows, its outbox
+included, so its goodbye is not queued: the channel takes it from `farewell` and sends it.
 """
 
 from __future__ import annotations
@@ -17,11 +22,12 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from bot import i18n
+from bot.config import PrivacySettings
 from bot.engine import Button, ButtonPress, Command, Event, Reply, State, handle
 from bot.engine.dialogue import HOME
 from bot.i18n import _
 from bot.knowledge import KnowledgeBase
-from bot.services import booking, mediation
+from bot.services import booking, mediation, privacy, unanswered
 from bot.services.handoff import FamilyTurn, Handoff
 from bot.store import transaction
 from bot.store.conversations import family_id, find_family, load_state, save_state
@@ -51,6 +57,12 @@ _MEDIA_TEXTS = {
         "oder Zeugnisse – bringen Sie sie zur Beratung mit."
     ),
     "other": _("Diese Nachricht kann ich leider noch nicht lesen."),
+    # refused by [limits] while the family talks to staff (decided in the channel)
+    "too_large": _("Diese Datei ist zu groß. Das Team des KI hat sie nicht bekommen."),
+    "not_allowed": _(
+        "Diese Art von Nachricht kann ich nicht an das Team des KI weitergeben. Bitte "
+        "schreiben Sie Ihre Frage als Text."
+    ),
 }
 _APOLOGY = _(
     "Entschuldigung, da ist bei mir etwas schiefgegangen. Bitte versuchen Sie es noch "
@@ -68,11 +80,15 @@ class Conversations:
         knowledge: Callable[[], KnowledgeBase],
         clock: Callable[[], dt.datetime] = berlin_now,
         handoff: Handoff | None = None,
+        retention: PrivacySettings | None = None,
     ) -> None:
         self.db = db
         self.knowledge = knowledge  # a callable, so a reload swaps it without a restart
         self.clock = clock
         self.handoff = handoff  # None: no staff chat; "talk to a person" gives the contact
+        self.retention = retention or PrivacySettings()
+        # (channel, external id) -> the goodbye after /delete, waiting for the channel
+        self._farewells: dict[tuple[str, str], list[Reply]] = {}
 
     def handle(
         self,
@@ -140,6 +156,13 @@ class Conversations:
                 if update_id is not None:
                     enqueue(self.db, family, tuple(turn.replies), now)
                 return turn.replies
+            if privacy.confirms_delete(event, state):  # /delete, and the family said yes
+                turn = FamilyTurn(self.db, kb, family, now, state, [])
+                staff = handoff.settings if handoff is not None else None
+                goodbye = [privacy.delete_by_family(turn, staff)]
+                if update_id is not None:  # its outbox rows are gone with the family
+                    self._farewells[(channel, external_id)] = goodbye
+                return goodbye
             state, replies = self._run(kb, family, state, event, now)
             if media is not None and replies:
                 t = i18n.ui(state.lang, kb.catalogs)
@@ -148,10 +171,21 @@ class Conversations:
                     replace(replies[0], text=f"{notice}\n\n{replies[0].text}"),
                     *replies[1:],
                 )
+            replies = privacy.with_notice(self.db, kb, family, state.lang, event, replies, now)
             save_state(self.db, family, state, now)
             if update_id is not None:
                 enqueue(self.db, family, replies, now)
         return list(replies)
+
+    def farewell(self, channel: str, external_id: str) -> list[Reply]:
+        """The goodbye of a family that just deleted its data (once), for the channel to
+        send directly: there is no outbox for a family Lotse no longer knows. Kept in
+        memory only; a crash before it is sent loses the goodbye, never the deletion."""
+        return self._farewells.pop((channel, external_id), [])
+
+    def purge_due(self) -> dict[str, int] | None:
+        """The daily retention run (bot/services/privacy.py); None if it ran today."""
+        return privacy.purge_due(self.db, self.retention, self.clock())
 
     def _run(
         self, kb: KnowledgeBase, family: int, state: State, event: Event, now: dt.datetime
@@ -161,6 +195,9 @@ class Conversations:
         replies: list[Reply] = []
         rest: Event | None = event
         handoff = self.handoff
+        # booking changes are posted there; a mediator request follows its booking
+        staff_chat = handoff.staff_chat if handoff is not None else None
+        mediation_chat = handoff.settings.mediation_chat_id if handoff is not None else None
         if handoff is not None and isinstance(event, ButtonPress):
             turn_ = FamilyTurn(self.db, kb, family, now, state, replies)
             if handoff.pressed(turn_, event.id):  # a rating after /close
@@ -168,21 +205,47 @@ class Conversations:
                 return outcome.state, (*replies, *outcome.replies)
         if kb.appointments is not None:
             held = (state.booking or {}).get("hold")
-            turn = booking.Turn(self.db, kb, family, now, state, replies)
+            turn = booking.Turn(
+                self.db,
+                kb,
+                family,
+                now,
+                state,
+                replies,
+                staff_chat=staff_chat,
+                mediation_chat=mediation_chat,
+            )
             rest = booking.handle(turn, event)
             state = turn.state
             if handoff is not None and isinstance(held, int):  # needs a mediator?
                 mediation.from_booking(handoff, kb, family, held, now)
+        if rest is not None and privacy.wants(rest):  # /mydata, /delete and their buttons
+            turn_ = FamilyTurn(self.db, kb, family, now, state, replies)
+            rest = privacy.handle(turn_, rest, handoff)
+            state = turn_.state
         if rest is not None:
             outcome = handle(state, rest, kb, today=now.date(), staff=handoff is not None)
             state = outcome.state
             replies += outcome.replies
             for effect in outcome.effects:
+                if effect.kind in unanswered.EFFECTS:  # questions kept for editors
+                    state = unanswered.handle(self.db, kb, family, now, state, effect, replies)
+                    continue
                 if effect.kind == "handoff" and handoff is not None:
                     turn_ = FamilyTurn(self.db, kb, family, now, state, replies)
-                    handoff.open(turn_, effect.flow)
+                    privacy.connect(turn_, handoff, effect.flow)  # asks the family's yes first
+                    state = turn_.state
                     continue
-                turn = booking.Turn(self.db, kb, family, now, state, replies)
+                turn = booking.Turn(
+                    self.db,
+                    kb,
+                    family,
+                    now,
+                    state,
+                    replies,
+                    staff_chat=staff_chat,
+                    mediation_chat=mediation_chat,
+                )
                 booking.start(turn, effect.kind, effect.flow)
                 state = turn.state
         return state, tuple(replies)

@@ -22,6 +22,9 @@ def open_db(path: Path | str) -> Database:
     db = Database(conn)
     db.execute("PRAGMA foreign_keys = ON")
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    # Deleted rows (a family's /delete, retention) are overwritten with zeros in the file,
+    # not left readable in free pages until reused.
+    db.execute("PRAGMA secure_delete = ON")
     if str(path) != ":memory:":
         db.enable_wal()
         # In WAL mode NORMAL keeps every commit safe from a crash of the bot process

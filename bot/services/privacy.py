@@ -1,0 +1,454 @@
+"""Privacy for families and the KI (see docs/privacy.md, the record of processing).
+
+- The notice: the first reply to a family starts with one short message on what Lotse
+  stores (after the welcome, in the family's language; while Lotse still asks for the
+  language it waits). `families.notice_at` remembers that it was shown.
+- /mydata: a summary in the family's language and a JSON file with every row and column
+  stored about it (found through the schema, bot/store/privacy.py).
+- /delete: a yes/no question, then everything goes: upcoming appointments are cancelled,
+  an open ticket is closed, mediator requests end, staff are told in the staff chat, the
+  family's forum topic is deleted, and the family's row is deleted with everything that
+  cascades from it. The goodbye cannot wait in the outbox (its rows go with the family):
+  `delete` returns it and the channel sends it directly (`Conversations.farewell`).
+- "Talk to a person" sends the family's messages to KI staff: before the first ticket the
+  family is asked once (yes/no); the yes is kept in the conversation state and the audit
+  log.
+- Retention: `purge` deletes what is older than the periods in `[privacy]`; `purge_due`
+  runs it at most once a day (the audit log remembers the last run).
+
+Every family-facing text is a `_()` string shown in the family's language; staff texts are
+German. Nothing here logs or stores what a family typed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from bot import i18n
+from bot.config import PrivacySettings, StaffSettings
+from bot.engine import (
+    Attachment,
+    Button,
+    ButtonPress,
+    Command,
+    Event,
+    Reply,
+    Start,
+    State,
+    TextInput,
+)
+from bot.engine.dialogue import HOME, LANG_PREFIX
+from bot.i18n import _
+from bot.knowledge import KnowledgeBase
+from bot.services import staff_bookings
+from bot.services.handoff import FamilyTurn, Handoff, home_button, localized_reply, say
+from bot.store import audit, tickets, transaction
+from bot.store import bookings as booking_store
+from bot.store import privacy as store
+from bot.store.conversations import load_state
+
+BERLIN = ZoneInfo("Europe/Berlin")
+PREFIX = "pv:"
+MYDATA, DELETE = "pv:mydata", "pv:delete"
+DELETE_YES, DELETE_NO = "pv:delete:yes", "pv:delete:no"
+HUMAN_YES, HUMAN_NO = "pv:human:yes", "pv:human:no"
+COMMANDS = ("mydata", "delete")
+HANDOFF_AGREED = "ok:human"  # in State.seen: the family agreed that staff read its messages
+EXPORT_FILE = "lotse-meine-daten.json"
+EXPORT_MIME = "application/json"
+PURGE = "purge"  # the audit action of a retention run
+
+NOTICE = _(
+    "🔒 [[Datenschutz]]: Lotse speichert nur Ihre Sprache und wo Sie im Gespräch sind. "
+    "Termine und Ihre Nachrichten an das Team des KI speichern wir nur, wenn Sie zustimmen. "
+    "Lesen können Sie alles ohne Zustimmung. /mydata zeigt Ihre Daten, /delete löscht alles."
+)
+_SUMMARY = _(
+    "Das hat Lotse über Sie gespeichert:\n"
+    "Sprache: {language}\n"
+    "Erster Kontakt: {date}\n"
+    "Termine: {bookings}\n"
+    "Gespräche mit dem Team des KI: {tickets}\n"
+    "Gespeicherte Fragen: {questions}\n"
+    "Alles steht in der Datei. /delete löscht alles."
+)
+_DELETE_LABEL = _("🗑 Alles löschen")
+_DELETE_ASK = _(
+    "Möchten Sie alles löschen, was Lotse über Sie gespeichert hat? Ihre Termine werden "
+    "abgesagt, ein Gespräch mit dem Team des KI wird beendet. Das lässt sich nicht "
+    "rückgängig machen."
+)
+_DELETE_YES = _("🗑 Ja, alles löschen")
+_NO = _("Nein")
+_KEPT = _("Gut. Es bleibt alles, wie es war.")
+_DELETED = _(
+    "Alles ist gelöscht. Die Nachrichten hier im Chat können Sie selbst löschen. Wenn Sie "
+    "wieder schreiben, beginnt Lotse von vorn."
+)
+_RESTART = _("Neu beginnen")
+_EARLIER = _("Dieser Knopf gehört zu einem früheren Schritt.")
+_HUMAN_ASK = _(
+    "Dann übernimmt eine Person vom Team des KI den Chat. Dafür sieht das Team Ihre "
+    "Sprache, Ihre Angaben hier im Chat und alles, was Sie ab jetzt schreiben oder "
+    "schicken. Einverstanden?"
+)
+_HUMAN_YES = _("✅ Ja, verbinden")
+_REACH = _("Bitte melden Sie sich beim KI: Telefon {phone}, E-Mail {email}.")
+
+
+# --- texts -------------------------------------------------------------------------------
+
+
+def _label(kb: KnowledgeBase, lang: str, message: str) -> str:
+    return kb.catalogs.gettext(lang, message)
+
+
+def _say(
+    turn: FamilyTurn,
+    message: str,
+    buttons: tuple[Button, ...] = (),
+    files: tuple[Attachment, ...] = (),
+    values: Mapping[str, object] | None = None,
+) -> None:
+    """A UI string in the family's language (the chain's next with a marker), filled."""
+    found = turn.kb.catalogs.text(turn.state.lang, None, message)
+    text = found.text.format(**values) if values else found.text
+    reply = localized_reply(turn.kb, turn.state.lang, text, found.lang, buttons)
+    turn.replies.append(replace(reply, files=files))
+
+
+# --- the notice --------------------------------------------------------------------------
+
+
+def _introduced(event: Event) -> bool:
+    """Events whose first reply introduces (the welcome, the chosen language): the notice
+    follows it."""
+    if isinstance(event, Start):
+        return True
+    if isinstance(event, ButtonPress):
+        return event.id.startswith(LANG_PREFIX)
+    return command_of(event) == "start"
+
+
+def with_notice(
+    db: Database,
+    kb: KnowledgeBase,
+    family: int,
+    lang: str,
+    event: Event,
+    replies: tuple[Reply, ...],
+    now: dt.datetime,
+) -> tuple[Reply, ...]:
+    """The replies with the privacy notice, if the family has not seen it yet. It waits
+    while Lotse asks for the language, so that it is read in the right one."""
+    if not replies or store.notice_shown(db, family):
+        return replies
+    if any(button.id.startswith(LANG_PREFIX) for button in replies[-1].buttons):
+        return replies
+    store.mark_notice(db, family, now)
+    at = 1 if _introduced(event) and len(replies) > 1 else 0
+    return (*replies[:at], say(kb, lang, NOTICE), *replies[at:])
+
+
+# --- commands and buttons ----------------------------------------------------------------
+
+
+def command_of(event: Event) -> str | None:
+    """The command of a Command event or of typed "/name@bot …", lower case."""
+    if isinstance(event, Command):
+        return event.name.casefold()
+    if isinstance(event, TextInput):
+        typed = event.text.strip()
+        if typed.startswith("/") and len(typed) > 1:
+            return typed[1:].split()[0].split("@")[0].casefold()
+    return None
+
+
+def wants(event: Event) -> bool:
+    """Whether this event is the privacy service's: /mydata, /delete, or its buttons."""
+    if isinstance(event, ButtonPress):
+        return event.id.startswith(PREFIX)
+    return command_of(event) in COMMANDS
+
+
+def confirms_delete(event: Event, state: State) -> bool:
+    """The "yes, delete everything" button, pressed under the question just asked."""
+    return (
+        isinstance(event, ButtonPress) and event.id == DELETE_YES and DELETE_YES in state.offered
+    )
+
+
+def handle(turn: FamilyTurn, event: Event, handoff: Handoff | None) -> Event | None:
+    """Answers a privacy command or button; returns an event for the engine instead when
+    it is not one of ours to answer (a stale or unknown button, no staff chat)."""
+    name = command_of(event)
+    button = event.id if isinstance(event, ButtonPress) else None
+    turn.state = replace(turn.state, offered=())
+    if name == "mydata" or button == MYDATA:
+        show_data(turn)
+    elif name == "delete" or button == DELETE:
+        ask_delete(turn)
+    elif button == DELETE_YES:  # the question was not the last thing asked
+        _say(turn, _EARLIER)
+        ask_delete(turn)
+    elif button == DELETE_NO:
+        _say(turn, _KEPT, (home_button(turn.kb, turn.state.lang),))
+    elif button == HUMAN_YES:
+        if handoff is None:  # no staff chat (any more): the engine gives the contact
+            return Command("human")
+        agree_to_handoff(turn)
+        handoff.open(turn, turn.kb.node_flow.get(turn.state.node or "", ""))
+    elif button == HUMAN_NO:
+        _say(turn, _REACH, (home_button(turn.kb, turn.state.lang),), values=turn.kb.reach)
+    else:
+        return event
+    return None
+
+
+# --- /mydata -----------------------------------------------------------------------------
+
+
+def export(db: Database, family: int, now: dt.datetime) -> dict[str, Any]:
+    """Everything stored about the family: every table, every row, every column."""
+    tables = store.family_rows(db, family)
+    for row in tables.get("conversations", []):
+        with contextlib.suppress(TypeError, ValueError):  # else shown as stored
+            row["state"] = json.loads(row["state"])
+    return {
+        "lotse_export": 1,
+        "exported_at": now.isoformat(timespec="seconds"),
+        "about": (
+            "Alles, was Lotse über diesen Chat gespeichert hat: je Tabelle jede Zeile mit "
+            "jeder Spalte. / Everything Lotse stores about this chat: every row and column "
+            "of every table."
+        ),
+        "tables": tables,
+    }
+
+
+def export_file(db: Database, family: int, now: dt.datetime) -> bytes:
+    return json.dumps(export(db, family, now), ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def show_data(turn: FamilyTurn) -> None:
+    data = export(turn.db, turn.family, turn.now)
+    tables: Mapping[str, list[dict[str, Any]]] = data["tables"]
+    (family,) = tables["families"]
+    first = dt.datetime.fromisoformat(str(family["created_at"])).astimezone(BERLIN).date()
+    file = Attachment(
+        EXPORT_FILE, EXPORT_MIME, json.dumps(data, ensure_ascii=False, indent=2).encode()
+    )
+    lang = turn.state.lang
+    _say(
+        turn,
+        _SUMMARY,
+        (Button(DELETE, _label(turn.kb, lang, _DELETE_LABEL)), home_button(turn.kb, lang)),
+        (file,),
+        {
+            "language": i18n.language_name(lang),
+            "date": i18n.format_day(first, lang),
+            "bookings": len(tables.get("bookings", [])),
+            "tickets": len(tables.get("tickets", [])),
+            "questions": len(tables.get("unanswered", [])),
+        },
+    )
+    audit.record(turn.db, "family", "export", turn.now, family=turn.family)
+
+
+# --- /delete -----------------------------------------------------------------------------
+
+
+def ask_delete(turn: FamilyTurn) -> None:
+    lang = turn.state.lang
+    buttons = (
+        Button(DELETE_YES, _label(turn.kb, lang, _DELETE_YES)),
+        Button(DELETE_NO, _label(turn.kb, lang, _NO)),
+    )
+    _say(turn, _DELETE_ASK, buttons)
+    turn.state = replace(turn.state, offered=(DELETE_YES,))
+
+
+def delete(
+    db: Database,
+    kb: KnowledgeBase,
+    family: int,
+    now: dt.datetime,
+    *,
+    staff: StaffSettings | None,
+    actor: str = "family",
+) -> None:
+    """Deletes everything about the family, in the caller's transaction. First what
+    other people rely on: upcoming appointments are cancelled (each posted to the staff
+    chat, bot/services/staff_bookings.py), a running ticket and mediator requests end;
+    staff, mediators and the coordination chat are told and the family's forum topic is
+    deleted (these messages carry no family id, so they outlive the family's rows). Then
+    the family's row, and with it everything else."""
+    staff_chat = staff.chat_id if staff is not None else None
+    lang = load_state(db, family).lang
+    for booking in booking_store.upcoming(db, family, now):
+        cancelled = booking_store.cancel(db, booking.id, now, reason=staff_bookings.DELETED)
+        if cancelled is not None:
+            staff_bookings.cancelled(
+                db,
+                kb,
+                staff_chat,
+                cancelled,
+                now,
+                by=staff_bookings.DELETED,
+                lang=lang,
+                mediation_chat=staff.mediation_chat_id if staff is not None else None,
+            )
+    notes: list[str] = []
+    ticket = tickets.open_ticket(db, family)
+    if ticket is not None:
+        tickets.close_ticket(db, ticket.id, now)
+        notes.append(f"Ticket #{ticket.id} geschlossen.")
+    mediation_chat = staff.mediation_chat_id if staff else None
+    for request, status, mediator in store.open_requests(db, family):
+        if status == tickets.ACCEPTED and mediator is not None:
+            tickets.queue_text(
+                db,
+                f"Die Sprachmittlung #{request} ist beendet. Sie sehen keine Nachrichten "
+                "dieser Familie mehr.",
+                now,
+                chat_id=mediator,
+            )
+        elif mediation_chat is not None:
+            tickets.queue_text(
+                db,
+                f"Anfrage #{request} entfällt: die Familie hat ihre Daten gelöscht.",
+                now,
+                chat_id=mediation_chat,
+            )
+        notes.append(f"Sprachmittlung #{request} beendet.")
+    topic = tickets.topic_of(db, family)
+    if topic is not None:
+        chat, thread = topic
+        tickets.queue_text(db, "", now, chat_id=chat, thread_id=thread, kind="delete_topic")
+        notes.append("Das Thema der Familie wird gelöscht, mit allen Nachrichten darin.")
+    if notes and staff_chat is not None:
+        who = (
+            "Eine Familie hat ihre Daten in Lotse gelöscht (/delete):"
+            if actor == "family"
+            else "Die Daten einer Familie wurden auf Anfrage gelöscht (lotse privacy delete):"
+        )
+        text = "\n".join([who, *(f"• {note}" for note in notes)])
+        tickets.queue_text(db, text, now, chat_id=staff_chat)
+    store.forget_copies(db, family)
+    audit.record(db, actor, "delete", now, family=family)
+    store.delete_family(db, family)
+
+
+def delete_by_family(turn: FamilyTurn, staff: StaffSettings | None) -> Reply:
+    """/delete confirmed: everything goes; returns the goodbye (sent without the outbox,
+    whose rows go with the family)."""
+    delete(turn.db, turn.kb, turn.family, turn.now, staff=staff)
+    lang = turn.state.lang
+    found = turn.kb.catalogs.text(lang, None, _DELETED)
+    restart = Button(HOME, _label(turn.kb, lang, _RESTART))
+    return localized_reply(turn.kb, lang, found.text, found.lang, (restart,))
+
+
+# --- talking to a person -----------------------------------------------------------------
+
+
+def connect(turn: FamilyTurn, handoff: Handoff, flow: str) -> None:
+    """ "Talk to a person": a ticket, once the family agreed that staff read its messages
+    (asked once; a running ticket needs no new yes)."""
+    if handoff.ticket(turn.family) is None and HANDOFF_AGREED not in turn.state.seen:
+        lang = turn.state.lang
+        buttons = (
+            Button(HUMAN_YES, _label(turn.kb, lang, _HUMAN_YES)),
+            Button(HUMAN_NO, _label(turn.kb, lang, _NO)),
+            home_button(turn.kb, lang),
+        )
+        _say(turn, _HUMAN_ASK, buttons)
+        return
+    handoff.open(turn, flow)
+
+
+def agree_to_handoff(turn: FamilyTurn) -> None:
+    if HANDOFF_AGREED not in turn.state.seen:
+        turn.state = replace(turn.state, seen=(*turn.state.seen, HANDOFF_AGREED))
+        audit.record(turn.db, "family", "consent", turn.now, family=turn.family, detail="handoff")
+
+
+# --- retention ---------------------------------------------------------------------------
+
+
+class _DryRun(Exception):
+    """Rolls a dry run back."""
+
+
+def _day(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(BERLIN).date()
+
+
+def _purge(db: Database, settings: PrivacySettings, now: dt.datetime) -> dict[str, int]:
+    def before(days: int) -> dt.datetime:
+        return now - dt.timedelta(days=days)
+
+    idle = store.idle_families(db, before(settings.idle_family_days), now)
+    for chat, thread in store.topics_of(db, idle):  # their topics hold their messages
+        tickets.queue_text(db, "", now, chat_id=chat, thread_id=thread, kind="delete_topic")
+    return {
+        "families": store.delete_families(db, idle),
+        "tickets": store.delete_closed_tickets(db, before(settings.closed_ticket_days)),
+        "mediation_requests": store.delete_finished_requests(
+            db, before(settings.closed_ticket_days)
+        ),
+        "bookings": store.delete_past_bookings(db, before(settings.past_booking_days)),
+        "unanswered": store.delete_unanswered(db, before(settings.unanswered_days)),
+        "audit_log": store.delete_audit(db, before(settings.audit_days)),
+        "processed_updates": store.delete_processed_updates(
+            db, before(settings.processed_update_days)
+        ),
+    }
+
+
+def _record_purge(db: Database, actor: str, counts: Mapping[str, int], now: dt.datetime) -> None:
+    detail = ", ".join(f"{name}={count}" for name, count in counts.items())
+    audit.record(db, actor, PURGE, now, detail=detail)
+
+
+def purge(
+    db: Database,
+    settings: PrivacySettings,
+    now: dt.datetime,
+    *,
+    dry_run: bool = False,
+    actor: str = "system",
+) -> dict[str, int]:
+    """Deletes what is older than its retention period; returns the rows deleted per
+    table (cascaded rows not counted). A dry run counts the same and changes nothing."""
+    counts: dict[str, int] = {}
+    try:
+        with transaction(db):
+            counts = _purge(db, settings, now)
+            if dry_run:
+                raise _DryRun
+            _record_purge(db, actor, counts, now)
+    except _DryRun:
+        pass
+    return counts
+
+
+def purge_due(db: Database, settings: PrivacySettings, now: dt.datetime) -> dict[str, int] | None:
+    """The daily retention run: purges unless a purge was recorded today (Europe/Berlin);
+    None when it had run already. Check and purge share one transaction, so two
+    processes never both run it."""
+    with transaction(db):
+        last = store.last_run(db, PURGE)
+        if last is not None and _day(last) >= _day(now):
+            return None
+        counts = _purge(db, settings, now)
+        _record_purge(db, "system", counts, now)
+    return counts
