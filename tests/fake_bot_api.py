@@ -322,6 +322,10 @@ class FakeBotAPI:
         self.stored[(chat_id, message["message_id"])] = message
         return message
 
+    def private(self, chat_id: int) -> None:
+        """A person who started the bot some time ago: the bot may write to them."""
+        self._chat(chat_id)
+
     def deliver(self, *updates: dict[str, Any]) -> None:
         """Queues raw updates as they are, also one with an id handled before (a re-delivery)."""
         self.updates.extend(updates)
@@ -461,8 +465,11 @@ class FakeBotAPI:
             "first_name": self.names.get(user_id, f"U{user_id}"),
         }
 
-    def media_message(self, chat_id: int, kind: str, size: int | None = None) -> dict[str, Any]:
-        """Like `media`, for kinds the family may send to staff (also "video")."""
+    def media_message(
+        self, chat_id: int, kind: str, size: int | None = None, *, album: str | None = None
+    ) -> dict[str, Any]:
+        """Like `media`, for kinds the family may send to staff (also "video"); `album`:
+        the media_group_id that the items of one album share."""
         extra = {
             "video": {
                 "video": {
@@ -475,6 +482,8 @@ class FakeBotAPI:
             }
         }
         content = _sized({**MEDIA, **extra}[kind], size)
+        if album is not None:
+            content["media_group_id"] = album
         update = self.new_update(message=self._message(chat_id, "de", **content))
         self.deliver(update)
         return update

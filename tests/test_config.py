@@ -88,3 +88,23 @@ def test_telegram_settings_that_cannot_work(
     with pytest.raises(ConfigError, match=message) as error:
         load_settings({"LOTSE_CONFIG": str(config), **environ})
     assert "not a token" not in str(error.value)
+
+
+def test_the_example_file_names_every_setting() -> None:
+    """lotse.example.toml is where a KI learns its settings: each key appears there, with
+    its table, commented out or set."""
+    from bot.config import Settings
+
+    text = (Path(__file__).resolve().parent.parent / "lotse.example.toml").read_text()
+    missing = []
+    for name, field in Settings.model_fields.items():
+        sub = field.annotation
+        if isinstance(sub, type) and hasattr(sub, "model_fields"):
+            if f"[{name}]" not in text:
+                missing.append(f"[{name}]")
+            missing += [f"{name}.{key}" for key in sub.model_fields if f"{key} =" not in text]
+        elif f"{name} =" not in text:
+            missing.append(name)
+    # secrets come only from the environment; the file names their variables instead
+    missing = [m for m in missing if m not in ("telegram.token", "telegram.webhook_secret")]
+    assert missing == []

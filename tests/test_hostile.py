@@ -228,6 +228,168 @@ async def test_a_flood_gets_one_pause_and_the_rest_is_dropped_for_good(
     assert len(family.seen()) == seen  # nothing answered late
 
 
+def test_albums_count_once_and_people_presses_and_backlogs_meet_a_generous_cap() -> None:
+    now, wall = [0.0], [1_800_000_000.0]
+    gate = FloodGate(burst=2, per_minute=1, clock=lambda: now[0], wall=lambda: wall[0])
+    assert [gate.admit("a", album="g1") for _ in range(10)] == ["ok"] * 10  # one token
+    assert gate.admit("a", album="g1") == "ok"  # an 11th item with that id counts again
+    assert gate.admit("a", album="g2") == "pause"  # the bucket is empty
+    assert [gate.admit("a", album="g2") for _ in range(9)] == ["drop"] * 9  # as its first
+    # presses and chats with people: 4 × the burst, a bucket of their own
+    assert [gate.admit("a", generous=True) for _ in range(8)] == ["ok"] * 8
+    assert [gate.admit("a", generous=True) for _ in range(2)] == ["pause", "drop"]
+    # a backlog (written over a minute before it arrives) meets the generous bucket too
+    assert [gate.admit("b", sent=wall[0] - 61) for _ in range(8)] == ["ok"] * 8
+    assert gate.admit("b", sent=wall[0] - 61) == "pause"
+    assert [gate.admit("b", sent=wall[0] - 1) for _ in range(3)] == ["ok", "ok", "pause"]
+    # albums are forgotten after a minute, and beyond `max_chats` the oldest first
+    now[0] += 61 * 60.0  # every bucket full again
+    assert gate.admit("a", album="g1") == "ok"
+    assert gate.admit("a", album="g1") == "ok"  # remembered: no token
+    now[0] += 61.0  # the bucket is full again (a token a minute), the album forgotten
+    assert gate.admit("a", album="g1") == "ok"  # a token
+    assert gate.admit("a", album="g1") == "ok"  # its new first was "ok"
+    assert [gate.admit("a") for _ in range(2)] == ["ok", "pause"]  # one token was left
+    small = FloodGate(burst=1, per_minute=1, clock=lambda: now[0], max_chats=2)
+    assert [small.admit(chat, album="g") for chat in ("x", "y", "z")] == ["ok"] * 3
+    assert small.admit("z", album="g") == "ok"  # the newest album is kept
+    assert small.admit("x", album="g") == "pause"  # the oldest was forgotten: it counts
+
+
+async def test_an_album_counts_once_and_a_family_talking_to_staff_is_not_paused(
+    api: FakeBotAPI, tmp_path: Path, kb: KnowledgeBase
+) -> None:
+    family = Family(api)
+    limits = LimitsSettings(burst=2, per_minute=1)  # no token comes back during the test
+    async with lotse(api, tmp_path / "lotse.db", lambda: kb, limits=limits) as app:
+        await family.write("/start")
+        before = len(family.seen())
+        album = [api.media_message(FAMILY, "photo", album="a1") for _ in range(5)]
+        ids = {update["update_id"] for update in album}
+        await api.wait_for(lambda: ids <= handled(app))
+        await api.wait_for(lambda: sum("reply_markup" in m for m in family.seen()[before:]) == 5)
+        assert not any("Einen Moment" in shown(m) for m in family.seen())  # one token
+        gate = lotse_of(app).gate
+        assert gate is not None
+        gate.clock = lambda: 1e9  # full again, and no token comes back from now on
+        thread = await connected(api, family)  # /start, /human: the whole burst
+        assert not any("Einen Moment" in shown(m) for m in family.seen())
+
+        def relayed() -> list[dict[str, Any]]:
+            return api.in_thread(STAFF_CHAT, thread)[1:]  # after the context card
+
+        # with staff: an album (one token of 4 × 2, the press to agree took one), then text
+        for _ in range(3):
+            api.media_message(FAMILY, "photo", album="a2")
+        words = [f"Frage {n}" for n in range(6)]
+        for text in words:
+            api.text(FAMILY, text)
+        await api.wait_for(lambda: len(relayed()) == 9)
+        assert [shown(m) for m in relayed()[3:]] == words
+        assert not any("Einen Moment" in shown(m) for m in family.seen())
+        # a script is still stopped: over 4 × the burst, one pause, nothing relayed
+        script = [api.text(FAMILY, f"Spam {n}") for n in range(3)]
+        ids = {update["update_id"] for update in script}
+        await api.wait_for(lambda: ids <= handled(app))
+        assert sum("Einen Moment" in shown(m) for m in family.seen()) == 1
+        assert len(relayed()) == 9
+
+
+async def test_a_button_press_is_never_paused_with_messages(
+    api: FakeBotAPI, tmp_path: Path, kb: KnowledgeBase
+) -> None:
+    family = Family(api)
+    limits = LimitsSettings(burst=2, per_minute=1)
+    async with lotse(api, tmp_path / "lotse.db", lambda: kb, limits=limits) as app:
+        start = await family.write("/start")
+        await family.write("/help")
+        flood = [api.text(FAMILY, "/help") for _ in range(2)]  # the pause, then a drop
+        ids = {update["update_id"] for update in flood}
+        await api.wait_for(lambda: ids <= handled(app))
+        assert sum("Einen Moment" in shown(m) for m in family.seen()) == 1
+        school = buttons(start[-1])["Schule für mein Kind"]
+        for _ in range(8):  # presses answer what Lotse asked: all of them are handled
+            replies = await family.press(school, start[-1]["message_id"])
+            assert "reply_markup" in replies[-1]
+        answers = [c for c in api.calls if c.method == "answerCallbackQuery"]
+        assert len(answers) == 8 and not any("text" in c.params for c in answers)
+        # a script pressing past 4 × the burst: told on the button, the press not handled
+        before = len(family.seen())
+        query = api.press(FAMILY, school, start[-1]["message_id"])
+        update_id = api.delivered[-1]
+        await api.wait_for(lambda: query not in api.open_queries)
+        last = [c for c in api.calls if c.method == "answerCallbackQuery"][-1]
+        assert "Einen Moment" in last.params["text"]
+        assert update_id not in handled(app)
+        assert len(family.seen()) == before
+
+
+async def test_a_backlog_after_downtime_is_answered_and_re_deliveries_take_no_token(
+    api: FakeBotAPI, tmp_path: Path, kb: KnowledgeBase
+) -> None:
+    family = Family(api)
+    limits = LimitsSettings(burst=2, per_minute=1)
+    db_path = tmp_path / "lotse.db"
+    async with lotse(api, db_path, lambda: kb, limits=limits):
+        earlier = [api.text(FAMILY, "/start")]
+        await family.answer(0)
+        before = len(family.seen())
+        earlier.append(api.text(FAMILY, "/help"))
+        await family.answer(before)
+    # Lotse was down; the family wrote four times, ten minutes ago (Telegram's date)
+    backlog = [api.text(FAMILY, "/help", queue=False) for _ in range(4)]
+    for update in backlog:
+        update["message"]["date"] -= 600
+    before = len(family.seen())
+    async with lotse(api, db_path, lambda: kb, limits=limits) as app:
+        api.deliver(*earlier, *backlog)  # handled before, then the backlog
+        fresh = [api.text(FAMILY, "/menu"), api.text(FAMILY, "/help")]  # the whole burst
+        ids = {update["update_id"] for update in [*backlog, *fresh]}
+        await api.wait_for(lambda: ids <= handled(app))
+        await api.wait_for(lambda: sum("reply_markup" in m for m in family.seen()[before:]) == 6)
+        assert not any("Einen Moment" in shown(m) for m in family.seen())
+        api.text(FAMILY, "/menu")  # the burst is spent now: the fresh messages took it
+        await api.wait_for(lambda: any("Einen Moment" in shown(m) for m in family.seen()))
+
+
+async def test_a_mediators_refused_file_is_told_to_the_mediator_and_makes_no_family(
+    api: FakeBotAPI, tmp_path: Path, kb: KnowledgeBase
+) -> None:
+    family, mediator = Family(api), Family(api, MEDIATOR)
+    api.private(MEDIATOR)  # Lotse keeps no row of the mediator (e.g. purged long ago)
+    limits = LimitsSettings(max_file_bytes=1000, media_types=frozenset({"document"}))
+    async with lotse(api, tmp_path / "lotse.db", lambda: kb, limits=limits) as app:
+        db = lotse_of(app).conversations.db
+        thread = await connected(api, family)
+        api.member_writes(
+            STAFF_CHAT,
+            STAFF,
+            "/interpreter ar; 24.11. 10:00; KI; 60 Min.; Schule; normal",
+            thread_id=thread,
+        )
+        await api.wait_for(lambda: any("reply_markup" in m for m in api.messages(MEDIATION_CHAT)))
+        post = next(m for m in api.messages(MEDIATION_CHAT) if "reply_markup" in m)
+        api.member_presses(
+            MEDIATION_CHAT, MEDIATOR, post["message_id"], buttons(post)["✅ Übernehmen"]
+        )
+        await api.wait_for(lambda: any("übernommen" in shown(m) for m in mediator.seen()))
+        await api.wait_for(
+            lambda: any("angenommen" in shown(m) for m in api.in_thread(STAFF_CHAT, thread))
+        )
+        family_saw, topic = len(family.seen()), len(api.in_thread(STAFF_CHAT, thread))
+        api.media_message(MEDIATOR, "document", size=5000)
+        await api.wait_for(lambda: "zu groß" in shown(mediator.seen()[-1]))
+        assert "weder an die Familie noch an das KI" in shown(mediator.seen()[-1])
+        api.media_message(MEDIATOR, "sticker")
+        await api.wait_for(lambda: "Diese Art von Nachricht" in shown(mediator.seen()[-1]))
+        assert find_family(db, CHANNEL, str(MEDIATOR)) is None
+        assert len(family.seen()) == family_saw
+        assert len(api.in_thread(STAFF_CHAT, thread)) == topic
+        api.media_message(MEDIATOR, "document", size=900)  # allowed: to the family
+        await api.wait_for(lambda: "document" in family.seen()[-1])
+        assert find_family(db, CHANNEL, str(MEDIATOR)) is None
+
+
 async def test_a_100_kb_message_is_cut_and_the_family_told_once(
     api: FakeBotAPI, tmp_path: Path, kb: KnowledgeBase, caplog: pytest.LogCaptureFixture
 ) -> None:

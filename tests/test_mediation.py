@@ -126,7 +126,7 @@ def test_a_booking_that_needs_a_mediator_asks_the_coordination_chat_once(
     # The family cancels: the request ends and the coordination chat hears it once.
     shown = conversations.handle("telegram", "1", ButtonPress("bk:cancel:1"))
     press_label(conversations, "1", shown, "Ja, absagen")
-    posts = [m.text for m in staff_pending(db) if m.chat_id == MEDIATION_CHAT]
-    assert posts[1:] == ["Termin #1 wurde abgesagt: Sprachmittlung #1 entfällt."]
+    texts = [m.text for m in staff_pending(db) if m.chat_id == MEDIATION_CHAT]
+    assert texts[1:] == ["Termin #1 wurde abgesagt: Sprachmittlung #1 entfällt."]
     status = db.execute("SELECT status FROM mediation_requests").fetchone()[0]
     assert status == "closed"

@@ -432,7 +432,13 @@ def retention_fixture(db: Database) -> dict[str, int]:
         keep["cancelled"] = _booking(db, edge, "cancelled", ago(100), ago(60))
         _request(db, edge, "closed", ago(30, SECOND))
         keep["declined"] = _request(db, edge, "declined", ago(30))
-        keep["requested"] = _request(db, edge, "requested", ago(300))
+        _request(db, edge, "requested", ago(30, SECOND))  # asked by staff, never taken up
+        keep["requested"] = _request(db, edge, "requested", ago(30))
+        # A family that still writes loses the topic of its long-closed ticket only.
+        tickets.save_topic(db, edge, STAFF_CHAT, 43, ago(200))
+        quiet = family_id(db, "telegram", "quiet", ago(1))
+        tickets.save_topic(db, quiet, STAFF_CHAT, 42, ago(200))
+        _ticket(db, quiet, "closed", ago(30, SECOND))
         for created, name in ((ago(180, SECOND), "gone"), (ago(180), "kept")):
             db.execute(
                 "INSERT INTO unanswered (family_id, text, lang, created_at)"
@@ -457,8 +463,9 @@ def counts_of(db: Database) -> dict[str, int]:
 
 EXPECTED = {
     "families": 1,
-    "tickets": 1,
-    "mediation_requests": 1,
+    "family_topics": 1,
+    "tickets": 2,
+    "mediation_requests": 2,
     "bookings": 3,
     "unanswered": 1,
     "audit_log": 1,
@@ -474,7 +481,7 @@ def test_purge_deletes_what_outlived_each_period_and_keeps_the_boundaries(tmp_pa
     assert counts_of(db) == before  # a dry run changes nothing
     assert privacy.purge(db, PERIODS, PURGE_NOW) == EXPECTED
     names = {row[0] for row in db.execute("SELECT external_id FROM families").fetchall()}
-    assert names == {"edge", "booked", "talking"}  # a future appointment, an open ticket
+    assert names == {"edge", "booked", "talking", "quiet"}  # a future appointment, an open ticket
     ticket_ids = {row[0] for row in db.execute("SELECT id FROM tickets").fetchall()}
     assert ticket_ids == {keep["open_ticket"], keep["closed_ticket"]}
     booking_ids = {row[0] for row in db.execute("SELECT id FROM bookings").fetchall()}
@@ -486,14 +493,12 @@ def test_purge_deletes_what_outlived_each_period_and_keeps_the_boundaries(tmp_pa
     assert actions == ["kept", "purge"]
     assert "families=1" in audit.entries(db)[-1].detail
     assert db.execute("SELECT update_id FROM processed_updates").fetchall() == [(2,)]
-    # The forum topic of the family deleted for idleness goes too.
-    (gone,) = staff_pending(db)
-    assert (gone.kind, gone.chat_id, gone.thread_id, gone.family_id) == (
-        "delete_topic",
-        STAFF_CHAT,
-        41,
-        None,
-    )
+    # The forum topic of the family deleted for idleness goes too, and the one of the
+    # family whose last ticket closed more than closed_ticket_days ago.
+    gone = [(m.kind, m.chat_id, m.thread_id, m.family_id) for m in staff_pending(db)]
+    assert gone == [("delete_topic", STAFF_CHAT, 41, None), ("delete_topic", STAFF_CHAT, 42, None)]
+    topics = db.execute("SELECT thread_id FROM family_topics").fetchall()
+    assert topics == [(43,)]
 
 
 def test_the_daily_purge_runs_once_per_berlin_day(tmp_path: Path) -> None:
@@ -561,3 +566,17 @@ def test_docs_privacy_lists_exactly_the_tables_of_a_fresh_database(tmp_path: Pat
     assert documented == tables
     for key in PrivacySettings.model_fields:  # every retention period is explained
         assert f"`{key}`" in text, key
+
+
+def test_mydata_names_staff_by_their_role_not_their_telegram_id(tmp_path: Path) -> None:
+    """The audit log names a staff member by Telegram id; that id is the staff member's
+    datum, so a family's export shows only "staff"."""
+    db = open_db(tmp_path / "lotse.db")
+    with transaction(db):
+        family = family_id(db, "telegram", CHAT, NOW)
+        audit.record(db, 424242, "reply", NOW, family=family)
+        audit.record(db, "family", "export", NOW, family=family)
+    exported = json.dumps(privacy.export(db, family, NOW))
+    assert "424242" not in exported
+    actors = [row["actor"] for row in privacy.export(db, family, NOW)["tables"]["audit_log"]]
+    assert actors == ["staff", "family"]

@@ -88,3 +88,42 @@ def test_deleting_a_family_deletes_its_conversation(tmp_path: Path) -> None:
     with transaction(db):
         db.execute("DELETE FROM families WHERE id = ?", [family])
     assert db.execute("SELECT count(*) FROM conversations").fetchone()[0] == 0
+
+
+def test_numbers_of_deleted_families_bookings_and_tickets_are_never_given_again(
+    tmp_path: Path,
+) -> None:
+    """After a /delete the next family must not get the deleted one's number: the audit
+    log and old staff posts ("/cancel 12") would point at it."""
+    from bot.store import audit
+
+    db = open_db(tmp_path / "n.db")
+    with transaction(db):
+        first = family_id(db, "telegram", "1", NOW)
+        db.execute(
+            "INSERT INTO tickets (id, family_id, status, title, card, opened_at)"
+            " VALUES (7, ?, 'open', 't', 'c', 'x')",
+            [first],
+        )
+        audit.record(db, "family", "delete", NOW, family=first)
+        db.execute("DELETE FROM families WHERE id = ?", [first])
+    with transaction(db):
+        second = family_id(db, "telegram", "2", NOW)
+    assert second == first + 1
+    assert db.execute("SELECT last FROM id_counters WHERE name = 'tickets'").fetchone()[0] == 7
+    # A database from before m006 keeps counting above what the audit log still names.
+    path = tmp_path / "old.db"
+    old = open_db(path)
+    with transaction(old):
+        family = family_id(old, "telegram", "3", NOW)
+        audit.record(old, "family", "delete", NOW, family=family + 40)
+    old.execute("DELETE FROM id_counters")
+    old.execute("DELETE FROM _sqlite_migrations WHERE name = 'm006_numbers_never_reused'")
+    old.execute("DROP TABLE id_counters")
+    for table in ("families", "bookings", "tickets", "mediation_requests"):
+        old.execute(f"DROP TRIGGER {table}_counter")
+    old.conn.commit()
+    old.close()
+    again = open_db(path)
+    with transaction(again):
+        assert family_id(again, "telegram", "4", NOW) == family + 41

@@ -147,11 +147,11 @@ def test_with_a_yes_later_questions_are_kept_without_asking(chat: Chat) -> None:
     chat.say(unplaced(chat.kb, HOUSING))
     chat.send(ButtonPress(KEEP_YES))
     chat.send(ButtonPress("sprachkurs"))
-    replies = chat.say(unplaced(chat.kb, "Gibt es ein Schwimmbad für Kinder in Düsseldorf?"))
+    replies = chat.say(unplaced(chat.kb, "Gibt es einen Verein für Kinder in Düsseldorf?"))
     assert consent(replies) is None
     assert [(q.text, q.node) for q in chat.kept()] == [
         (HOUSING_KEPT, "main_menu"),
-        ("Gibt es ein Schwimmbad für Kinder in Düsseldorf?", "sk_start"),
+        ("Gibt es einen Verein für Kinder in Düsseldorf?", "sk_start"),
     ]
 
 
@@ -336,7 +336,58 @@ SCRUBBED = [
     ("de", "Mein Sohn Ben geht in die Klasse 5a", "Mein Sohn [Name] geht in die Klasse [Zahl]"),
     ("de", "Gibt es Hilfe beim BAMF oder der VHS?", "Gibt es Hilfe beim BAMF oder der VHS?"),
     ("de", "ICH HEISSE ANNA", "ICH HEISSE [Name]"),
-    ("de", "Gibt es ein Schwimmbad?", "Gibt es ein Schwimmbad?"),  # after an article: a noun
+    # After an article only an exactly known word stays: "die Fatima" is a name, and a noun
+    # Lotse's texts lack is lost ("ein Schwimmbad"), a known one stays ("zum Jobcenter").
+    ("de", "Gibt es ein Schwimmbad?", "Gibt es ein [Name]?"),
+    ("de", "Wie komme ich zum Jobcenter?", "Wie komme ich zum Jobcenter?"),
+    ("de", "die Fatima geht in die Grundschule", "die [Name] geht in die Grundschule"),
+    ("de", "Der Ahmed ist 5", "Der [Name] ist [Zahl]"),
+    ("de", "der Omar braucht einen Platz", "der [Name] braucht einen Platz"),
+    ("en", "the Kowalski family needs help", "the [Name] family needs help"),
+    # Words in capitals: abbreviations and exactly known words stay, other words are names.
+    ("de", "SARA KHAN sucht eine Schule", "[Name] sucht eine Schule"),
+    ("de", "Meine Tochter OMAR ALI", "Meine Tochter [Name]"),
+    ("de", "WO IST DIE SCHULE?", "WO IST DIE SCHULE?"),
+    ("de", "Hilft das KI oder die IHK beim BuT?", "Hilft das KI oder die IHK beim BuT?"),
+    ("de", "Kurs bei der VHS oder DaZ-Klasse?", "Kurs bei der VHS oder DaZ-Klasse?"),
+    ("ru", "ОЛЕНА ищет школу", "[Name] ищет школу"),
+    # After a title only an exactly known word: "Kinder" does not make "Kindermann" known.
+    ("de", "Herr Kindermann hat angerufen", "Herr [Name] hat angerufen"),
+    ("de", "Frau Schulte von der Schule", "Frau [Name] von der Schule"),
+    ("de", "Frau Dr. Schulbauer", "Frau Dr. [Name]"),
+    ("de", "Hr. Ali hilft uns", "Hr. [Name] hilft uns"),
+    ("de", "Das ist meine Frau. Sie hat eine Frage", "Das ist meine Frau. Sie hat eine Frage"),
+    ("en", "Mrs Kinderman called", "Mrs [Name] called"),
+    # Weak introductions: the next word goes unless it is exactly a known word.
+    ("de", "ich bin ahmed und suche einen Kurs", "ich bin [Name] und suche einen Kurs"),
+    ("de", "ich bin neu hier", "ich bin neu hier"),
+    ("de", "Ich bin die Mutter von Lina", "Ich bin die Mutter von [Name]"),
+    ("en", "I am ahmed", "I am [Name]"),
+    ("en", "hi i'm sarah, i am new here", "hi i'm [Name], i am new here"),
+    ("en", "je suis fatou", "je suis [Name]"),
+    ("pl", "jestem piotr", "jestem [Name]"),
+    ("bg", "аз съм георги", "аз съм [Name]"),
+    # Links without http, to a profile or a page.
+    ("de", "schreib mir auf t.me/ahmedali", "schreib mir auf [Link]"),
+    ("de", "telegram.me/x oder T.ME/Ahmed_Ali.", "[Link] oder [Link]."),
+    ("de", "Mehr auf example.de/path/seite.html, danke", "Mehr auf [Link], danke"),
+    ("de", "siehe instagram.com/fatima.k", "siehe [Link]"),
+    ("de", "z.B. eine Klasse usw.", "z.B. eine Klasse usw."),
+    # E-mail addresses, also written to get past filters.
+    ("de", "ahmed@gmail", "[E-Mail]"),
+    ("de", "Mail: ahmed.ali(at)gmail.com", "Mail: [E-Mail]"),
+    ("de", "ahmed.ali [at] gmail dot com bitte", "[E-Mail] bitte"),
+    ("de", "ahmed.ali@gmail,com", "[E-Mail]"),
+    ("de", "ahmed.ali at gmail.com", "[E-Mail]"),
+    ("de", "ahmed @ gmail.com", "[E-Mail]"),
+    ("de", "AHMED.ALI (AT) GMAIL (DOT) COM", "[E-Mail]"),
+    ("en", "I am at school", "I am at school"),
+    ("en", "Write me at a.b@gmail.com or at home", "Write me at [E-Mail] or at home"),
+    # Abbreviated months and short words of territory names do not make a name known.
+    ("pl", "syn Jan chodzi do szkoły", "syn [Name] chodzi do szkoły"),
+    ("de", "Mein Sohn Jan kommt im Mai", "Mein Sohn [Name] kommt im Mai"),
+    ("ro", "Fiica mea Lucia merge la școală", "Fiica mea [Name] merge la școală"),
+    ("de", "Wir kommen aus der Republik Moldau", "Wir kommen aus der Republik Moldau"),
     ("de", "Herr ali yilmaz hilft uns", "Herr [Name] hilft uns"),
     ("de", "Müller, Anna; geb. 1.2.2015", "[Name]; geb. [Datum]"),
     ("de", "mail an max+kita@web.de", "mail an [E-Mail]"),

@@ -13,7 +13,8 @@ only after it was handled (`HandledQueue`): a process killed mid-update gets it 
 the next start, and the recorded update id keeps it from being handled twice.
 
 [limits] (see bot/config.py) guard the process from one chat: a token bucket per family
-(bot/services/flood.py), typed text cut to `max_text_chars` before the engine reads it,
+(bot/services/flood.py: albums count once; presses, a backlog and chats with people meet
+a generous cap only), typed text cut to `max_text_chars` before the engine reads it,
 and only `media_types` up to `max_file_bytes` relayed to staff. Logs never show the token,
 the webhook secret or what families write (`Redactor`).
 """
@@ -71,6 +72,7 @@ from bot.i18n import _
 from bot.services import flood
 from bot.services.conversation import Conversations
 from bot.services.outbox import Outbox, Queued
+from bot.store import tickets
 from bot.store.conversations import find_family
 
 CHANNEL = "telegram"
@@ -88,6 +90,7 @@ _PAUSE = _(
     "Einen Moment bitte … Das waren viele Nachrichten auf einmal. Ich antworte gleich "
     "wieder. Schicken Sie Ihre Frage dann bitte noch einmal."
 )
+_PRESS_WAIT = _("Einen Moment bitte … Tippen Sie gleich noch einmal.")
 _CUT = _("Ihre Nachricht war sehr lang. Ich habe nur den Anfang gelesen.")
 
 COMMAND_DESCRIPTIONS = {
@@ -287,13 +290,28 @@ async def _tell(bot: ExtBot[Any], family: str, reply: Reply, update_id: int) -> 
         log.warning("update %s: notice not sent (%s)", update_id, exc)
 
 
+def _verdict(update: Update, lotse: Lotse, family: str, *, press: bool = False) -> flood.Verdict:
+    """What flood control (bot/services/flood.py) says to this update of a private chat.
+    A re-delivered update takes no token (the conversation ignores it anyway). Presses,
+    the messages of a chat that talks to people, and a backlog meet the generous bucket;
+    an album counts once."""
+    gate = lotse.gate
+    if gate is None or flood.handled_before(lotse.conversations.db, CHANNEL, update.update_id):
+        return "ok"
+    message = update.message
+    return gate.admit(
+        family,
+        generous=press or _talks_to_staff(lotse, family),
+        album=message.media_group_id if message is not None else None,
+        sent=message.date.timestamp() if message is not None else None,
+    )
+
+
 async def _admitted(update: Update, context: LotseContext, family: str) -> bool:
-    """Flood control: False for an update over the family's limit. The first of those
-    gets one request to pause; each is recorded as handled, so none is answered later."""
+    """Flood control for a message: False for one over the family's limit. The first of
+    those gets one request to pause; each is recorded as handled, so none is answered later."""
     lotse = context.lotse
-    if lotse.gate is None:
-        return True
-    verdict = lotse.gate.admit(family)
+    verdict = _verdict(update, lotse, family)
     if verdict == "ok":
         return True
     conversations = lotse.conversations
@@ -307,21 +325,31 @@ async def _admitted(update: Update, context: LotseContext, family: str) -> bool:
 
 
 def _talks_to_staff(lotse: Lotse, external_id: str) -> bool:
-    """Whether the family has an open ticket: then its messages go to staff as they are."""
+    """Whether the chat talks to people: a family with an open ticket (its messages go to
+    staff as they are), or a mediator on an open request (theirs go to the family)."""
     handoff = lotse.conversations.handoff
     if handoff is None:
         return False
     family = find_family(handoff.db, CHANNEL, external_id)
-    return family is not None and handoff.ticket(family) is not None
+    if family is not None and handoff.ticket(family) is not None:
+        return True
+    mediator = int(external_id) if external_id.lstrip("-").isdigit() else None
+    return mediator is not None and tickets.family_of_mediator(handoff.db, mediator) is not None
 
 
 async def _converse(
-    update: Update, context: LotseContext, event: Event, *, cut: bool = False
+    update: Update,
+    context: LotseContext,
+    event: Event,
+    *,
+    cut: bool = False,
+    admitted: bool = False,
 ) -> None:
-    """One event of a family: flood control, the conversation, then the replies. `cut`:
-    the engine read only the beginning of a long text (staff get all of it: no notice)."""
+    """One event of a family: flood control (unless already `admitted`), the conversation,
+    then the replies. `cut`: the engine read only the beginning of a long text (staff get
+    all of it: no notice)."""
     family = _family(update)
-    if family is None or not await _admitted(update, context, family):
+    if family is None or not (admitted or await _admitted(update, context, family)):
         return
     lotse = context.lotse
     message = update.message  # a typed message may be relayed to staff by its id
@@ -362,14 +390,25 @@ async def on_text(update: Update, context: LotseContext) -> None:
 
 
 async def on_button(update: Update, context: LotseContext) -> None:
-    """A pressed button: answered at once, then its data read as untrusted input."""
+    """A pressed button: answered at once, then its data read as untrusted input.
+
+    Presses are never paused with typed messages: they answer what Lotse asked, and a
+    booking's "confirm" must not do nothing. They count in the generous bucket only; a
+    press past it (a script) gets a short notice on the button and is left unhandled."""
     query = update.callback_query
     assert query is not None
+    family = _family(update)
+    lotse = context.lotse
+    over = family is not None and _verdict(update, lotse, family, press=True) != "ok"
+    notice = _say(lotse, family, _PRESS_WAIT).text if family is not None and over else None
     try:
-        await query.answer()
+        await query.answer(notice)
     except TelegramError as exc:  # e.g. too old; the press still counts
         log.warning("update %s: callback not answered (%s)", update.update_id, exc)
-    await _converse(update, context, button_press(query.data))
+    if over:
+        log.info("update %s: buttons pressed too fast; not handled", update.update_id)
+        return
+    await _converse(update, context, button_press(query.data), admitted=True)
 
 
 async def _on_mediation_button(update: Update, context: LotseContext) -> None:
@@ -436,7 +475,7 @@ def refused(limits: LimitsSettings | None, message: Message) -> str | None:
 async def on_media(update: Update, context: LotseContext) -> None:
     """Voice, photo, sticker, location, document …: what Lotse cannot read, and the way on.
     While the family talks to staff it goes to its topic, unless [limits] refuse it: then
-    the family is told why the team did not get it."""
+    the family is told why the team did not get it (a mediator, why no one got it)."""
     family = _family(update)
     message = update.effective_message
     if family is None or message is None or not await _admitted(update, context, family):

@@ -89,6 +89,7 @@ class Conversations:
         self.retention = retention or PrivacySettings()
         # (channel, external id) -> the goodbye after /delete, waiting for the channel
         self._farewells: dict[tuple[str, str], list[Reply]] = {}
+        self._staged: dict[tuple[str, str], list[Reply]] = {}  # until the deletion commits
 
     def handle(
         self,
@@ -130,18 +131,44 @@ class Conversations:
         media: str | None = None,
         message: tuple[int, int] | None = None,
     ) -> list[Reply]:
+        """One event; a goodbye after /delete is handed to the channel only once the
+        deletion has committed (a failed commit must not say "all deleted")."""
+        try:
+            replies = self._event(channel, external_id, event, update_id, media, message)
+        except BaseException:
+            self._staged.clear()
+            raise
+        self._farewells.update(self._staged)
+        self._staged.clear()
+        return replies
+
+    def _event(
+        self,
+        channel: str,
+        external_id: str,
+        event: Event,
+        update_id: int | None,
+        media: str | None = None,
+        message: tuple[int, int] | None = None,
+    ) -> list[Reply]:
         now = self.clock()
         kb = self.knowledge()
         with transaction(self.db):
             if update_id is not None and not record_update(self.db, channel, update_id, now):
                 return []
             handoff = self.handoff
-            relayable = message is not None and Handoff.relays(event, State(), media)
-            if handoff is not None and relayable and external_id.lstrip("-").isdigit():
-                assert message is not None
-                # A mediator on an open request writes to the family, not to the bot.
-                if mediation.from_mediator(handoff, int(external_id), message, now):
-                    return []
+            relayable = media is not None or (
+                message is not None and Handoff.relays(event, State(), media)
+            )
+            # A mediator on an open request writes to the family, not to the bot (no
+            # `message`: the channel refused it, and the mediator is told).
+            if (
+                handoff is not None
+                and relayable
+                and external_id.lstrip("-").isdigit()
+                and mediation.from_mediator(handoff, int(external_id), message, now, media)
+            ):
+                return []
             family = family_id(self.db, channel, external_id, now)
             state = load_state(self.db, family)
             ticket = handoff.ticket(family) if handoff is not None else None
@@ -161,7 +188,7 @@ class Conversations:
                 staff = handoff.settings if handoff is not None else None
                 goodbye = [privacy.delete_by_family(turn, staff)]
                 if update_id is not None:  # its outbox rows are gone with the family
-                    self._farewells[(channel, external_id)] = goodbye
+                    self._staged[(channel, external_id)] = goodbye
                 return goodbye
             state, replies = self._run(kb, family, state, event, now)
             if media is not None and replies:

@@ -39,6 +39,13 @@ _DECLINED = _(
     "meldet sich bei Ihnen."
 )
 _ENDED = _("Die Sprachmittlung ist beendet.")
+# to a mediator whose message the channel refused under [limits] (German: for the team)
+_NOT_PASSED_ON = {
+    "too_large": "Diese Datei ist zu groß. Ich habe sie nicht weitergegeben – weder an die "
+    "Familie noch an das KI.",
+    "not_allowed": "Diese Art von Nachricht gebe ich nicht weiter – weder an die Familie "
+    "noch an das KI. Bitte schreiben Sie Text.",
+}
 
 
 def request(handoff: Handoff, turn: FamilyTurn, argument: str) -> int | None:
@@ -249,14 +256,24 @@ def end(handoff: Handoff, turn: FamilyTurn) -> str | None:
 
 
 def from_mediator(
-    handoff: Handoff, mediator: int, message: tuple[int, int], now: dt.datetime
+    handoff: Handoff,
+    mediator: int,
+    message: tuple[int, int] | None,
+    now: dt.datetime,
+    media: str | None = None,
 ) -> str | None:
     """A mediator with an open request wrote to the bot: to the family and its topic.
     Call inside the event's transaction; returns the family's external id, or None when
-    this person holds no open request (then the message is theirs, as any family's)."""
+    this person holds no open request (then the message is theirs, as any family's).
+    `message` None: the channel does not pass it on ([limits]; `media` says why), and
+    the mediator is told so."""
     family = tickets.family_of_mediator(handoff.db, mediator)
     if family is None:
         return None
+    if message is None:
+        text = _NOT_PASSED_ON.get(media or "", _NOT_PASSED_ON["not_allowed"])
+        tickets.queue_text(handoff.db, text, now, chat_id=mediator)
+        return handoff.external_id(family)
     chat_id, message_id = message
     enqueue_copy(handoff.db, family, chat_id, message_id, now)
     tickets.queue_copy(handoff.db, chat_id, message_id, now, family=family)

@@ -67,7 +67,8 @@ EXPORT_MIME = "application/json"
 PURGE = "purge"  # the audit action of a retention run
 
 NOTICE = _(
-    "🔒 [[Datenschutz]]: Lotse speichert nur Ihre Sprache und wo Sie im Gespräch sind. "
+    "🔒 [[Datenschutz]]: Lotse speichert nur Ihre Sprache, wo Sie im Gespräch sind und "
+    "Ihre Antworten auf seine Fragen, zum Beispiel das Alter Ihres Kindes. "
     "Termine und Ihre Nachrichten an das Team des KI speichern wir nur, wenn Sie zustimmen. "
     "Lesen können Sie alles ohne Zustimmung. /mydata zeigt Ihre Daten, /delete löscht alles."
 )
@@ -98,7 +99,8 @@ _EARLIER = _("Dieser Knopf gehört zu einem früheren Schritt.")
 _HUMAN_ASK = _(
     "Dann übernimmt eine Person vom Team des KI den Chat. Dafür sieht das Team Ihre "
     "Sprache, Ihre Angaben hier im Chat und alles, was Sie ab jetzt schreiben oder "
-    "schicken. Einverstanden?"
+    "schicken. Hilft eine Sprachmittlung, sieht auch diese Person Ihre Nachrichten. "
+    "Einverstanden?"
 )
 _HUMAN_YES = _("✅ Ja, verbinden")
 _REACH = _("Bitte melden Sie sich beim KI: Telefon {phone}, E-Mail {email}.")
@@ -222,6 +224,9 @@ def export(db: Database, family: int, now: dt.datetime) -> dict[str, Any]:
     for row in tables.get("conversations", []):
         with contextlib.suppress(TypeError, ValueError):  # else shown as stored
             row["state"] = json.loads(row["state"])
+    for row in tables.get("audit_log", []):  # staff members' Telegram ids are theirs, not
+        if str(row["actor"]).lstrip("-").isdigit():  # the family's: only the role is shown
+            row["actor"] = "staff"
     return {
         "lotse_export": 1,
         "exported_at": now.isoformat(timespec="seconds"),
@@ -399,8 +404,16 @@ def _purge(db: Database, settings: PrivacySettings, now: dt.datetime) -> dict[st
     idle = store.idle_families(db, before(settings.idle_family_days), now)
     for chat, thread in store.topics_of(db, idle):  # their topics hold their messages
         tickets.queue_text(db, "", now, chat_id=chat, thread_id=thread, kind="delete_topic")
+    families = store.delete_families(db, idle)
+    # A family that still writes keeps its row, but the topic with its relayed messages
+    # goes `closed_ticket_days` after its last ticket closed (a new ticket makes a new one).
+    stale = store.stale_topics(db, before(settings.closed_ticket_days))
+    for _family, chat, thread in stale:
+        tickets.queue_text(db, "", now, chat_id=chat, thread_id=thread, kind="delete_topic")
+    store.forget_topics(db, [family for family, _chat, _thread in stale])
     return {
-        "families": store.delete_families(db, idle),
+        "families": families,
+        "family_topics": len(stale),
         "tickets": store.delete_closed_tickets(db, before(settings.closed_ticket_days)),
         "mediation_requests": store.delete_finished_requests(
             db, before(settings.closed_ticket_days)

@@ -8,24 +8,37 @@ question must never identify a family, and an editor still sees what was asked:
 
 1. After a phrase that introduces a name (_INTRODUCTIONS: "ich heiße", "my name is",
    "меня зовут", "اسمي", "benim adım", "mam na imię" …) the next word, in any script, is
-   a name, and up to two more words that are not known words (in scripts without
+   a name, and up to two more words that are not exactly known words (in scripts without
    capitals the second word always: "اسمي محمد علي"). Punctuation ends the name.
-2. After a title ("Frau", "Herr", "Mr", "пан", "السيد", "آقای" …) or a phrase that may
-   introduce a name or a word (_NAMING: "heißt", "called", "зовут", "اسمه" …) the same,
-   except that a known word in a script with capitals is not a name: "meine Frau hat",
-   "Was heißt Schulpflicht?".
+2. After a title ("Frau", "Herr", "Mr", "пан", "السيد", "آقای" …), a phrase that may
+   introduce a name or a word (_NAMING: "heißt", "called", "зовут", "اسمه" …) or a weak
+   introduction ("ich bin", "I am", "I'm", "je suis", "jestem", "аз съм") the same,
+   except that an exactly known word in a script with capitals is not a name: "meine Frau
+   hat", "Was heißt Schulpflicht?", "ich bin neu hier". Exactly: "Herr Kindermann" is a
+   name although "Kinder" is a known word. Titles may follow each other and end with a
+   full stop: "Frau Dr. Schulte".
 3. In scripts with capitals (Latin, Cyrillic, Greek), every other capitalised word that
    is not a known word is a name. Known words are the words of Lotse's own texts in the
    family's language, German and English (the knowledge and every catalog), also with an
    ending or in a compound ("Schulen", "Grundschule"), the names of countries, languages,
-   months and days in those languages (Babel), and a short list of everyday words
-   (_EVERYDAY). Short all-capital words are abbreviations ("BAMF", "VHS") and stay, and
-   so does a word right after an article ("ein Schwimmbad", "zum Jobcenter"): a noun.
+   months and days in those languages (Babel; left out are abbreviated month and day
+   names of up to three letters and such short words of longer territory names, so "Jan"
+   is a name, and territories named after a saint: "St. Martin"), a short list of
+   everyday words (_EVERYDAY) and of abbreviations Lotse's texts lack (_ABBREVIATIONS:
+   "VHS", "IHK").
+   Two places trust only an exactly known word, without ending or compound: a word in
+   capitals ("SARA KHAN"; the abbreviations of Lotse's texts — "BAMF", "KI", "KIM" — are
+   known words, so they stay, and so do "WO IST DIE SCHULE") and a capitalised word
+   right after an article ("die Fatima", "der Omar", but "zum Jobcenter").
 
 What the rule misses: a name that is also a known word ("Will"; "Can" for a family
-writing Turkish), and a name in a script without capitals (Arabic, Persian) or written in
-lower case when no introduction or title stands before it. German nouns that Lotse's
-texts never use become [Name] too: that loses a little content, never privacy.
+writing Turkish; "Kim" and "KIM"), a capitalised name that looks like a known word with
+an ending or in a compound when neither a title nor an article stands before it
+("Kindermann hat angerufen"), and a name in a script without capitals (Arabic, Persian)
+or written in lower case when no introduction or title stands before it ("я анна",
+"انا محمد": "я", "ben", "أنا" and "من" are not weak introductions, because the word after
+them is mostly a verb that Lotse's texts lack). Nouns that Lotse's texts never use become
+[Name] too ("ein Schwimmbad"): that loses a little content, never privacy.
 """
 
 from __future__ import annotations
@@ -47,20 +60,39 @@ EMAIL, LINK, DATE = "[E-Mail]", "[Link]", "[Datum]"
 PLACEHOLDERS = (NAME, NUMBER, PHONE, EMAIL, LINK, DATE)
 MAX_NAME_WORDS = 3  # words taken after an introduction or a title
 MIN_PHONE_DIGITS = 6
-MAX_ABBREVIATION = 5  # "BAMF", "IHK": all capitals up to this length are not names
+MAX_SHORT_NAME = 3  # short month, day and territory words up to this length are not known
 
-_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
+# An e-mail address, also written to get past filters: "ahmed@gmail", "a.b@gmail,com",
+# "a.b(at)gmail.com", "a.b [at] gmail dot com", "a.b at gmail.com", "a @ gmail.com".
+_LOCAL = r"(?<![\w.+\-])[\w.+\-]+"  # from its first character only: no quadratic search
+_DOT = r"(?:[.,]|\s*[(\[{<]\s*(?:dot|punkt)\s*[)\]}>]\s*|\s+(?:dot|punkt)\s+)"
+_HOST = r"[\w\-]+"
+_DOMAIN = rf"{_HOST}(?:{_DOT}{_HOST})*"  # "gmail", "gmail.com", "gmail dot com"
+_DOTTED = rf"{_HOST}(?:{_DOT}{_HOST})+"  # with at least one dot
+_EMAIL = re.compile(rf"{_LOCAL}[@＠]{_DOMAIN}", re.IGNORECASE)
+# after _EMAIL, so that "write me at a.b@gmail.com" keeps "write me at"
+_EMAIL_SPELLED = re.compile(
+    rf"{_LOCAL}(?:"
+    rf"\s+[@＠]\s+{_DOTTED}"
+    rf"|\s*[(\[{{<]\s*(?:at|ät|@)\s*[)\]}}>]\s*{_DOMAIN}"
+    rf"|\s+(?:at|ät)\s+{_DOTTED})",
+    re.IGNORECASE,
+)
+_LINK_END = r"[^\s.,;:!?)\]}\"'»]"  # a link does not take the punctuation after it
 _LINK = re.compile(
-    r"(?:https?://|www\.)\S+"
-    r"|\b[\w\-]+(?:\.[\w\-]+)*\.(?:com|de|org|net|eu|info|io|nrw|ru|ua|tr|pl|ro|bg|ir|af|sy)"
-    r"\b(?:/\S*)?",
+    rf"(?:https?://|www\.)(?:\S*{_LINK_END})?"
+    # any domain with a path: "t.me/ahmedali", "telegram.me/x", "example.de/path"
+    rf"|(?<![\w.\-])[\w\-]+(?:\.[\w\-]+)*\.[^\W\d_]{{2,}}/(?:\S*{_LINK_END})?"
+    # a bare domain, with an ending that is no word of a sentence typed without spaces
+    r"|(?<![\w.\-])[\w\-]+(?:\.[\w\-]+)*\.(?:com|de|org|net|eu|info|io|nrw|ru|ua|tr|pl|ro|bg|ir|af"
+    r"|sy|me|ly|gl|gg|app|link|co|tv|uk|fr|nl|ch|by|kz|iq|рф|укр)\b",
     re.IGNORECASE,
 )
 _HANDLE = re.compile(r"(?<![\w@])@\w{3,}")  # a Telegram or Instagram username
 _DATE = re.compile(r"\b\d{1,2}[./\-]\d{1,2}[./\-]\d{2,4}\b|\b\d{4}-\d{1,2}-\d{1,2}\b")
 # \d is any script's decimal digit; a phone number is a run of at least six of them.
 _PHONE = re.compile(r"(?:\+|\b00)?\(?\d[\d \t().\-/]{4,}\d")
-_DIGITS = re.compile(r"\w*\d\w*")
+_DIGITS = re.compile(r"(?<!\w)\w*\d\w*")
 _REPEATED = re.compile(r"(\[[\w\-]+\])(?:[\s\-–,;/]*\1)+")
 
 # Phrases after which a name follows, in the languages Lotse speaks (compared normalised).
@@ -73,9 +105,13 @@ _INTRODUCTIONS = (
 )  # fmt: skip
 # Phrases after which a name often follows, but a word may too ("Was heißt Schulpflicht?").
 _NAMING = (
-    "heißt", "heisst", "called", "named", "i am", "зовут", "звати", "звуть", "казва се",
+    "heißt", "heisst", "called", "named", "зовут", "звати", "звуть", "казва се",
     "اسمه", "اسمها", "نامش", "اسمش", "نوم یې", "adı", "ismi", "nazywa się", "ma na imię",
     "se numește", "se cheamă", "navê wî", "navê wê",
+)  # fmt: skip
+# "I am …": a name or a word ("ich bin neu hier"); "I'm" is found in phrase_at().
+_WEAK_INTRODUCTIONS = (
+    "ich bin", "i am", "je suis", "jestem", "аз съм", "eu sunt",
 )  # fmt: skip
 _TITLES = (
     "frau", "herr", "herrn", "hr", "fr", "dr", "prof", "mr", "mrs", "ms", "miss",
@@ -96,8 +132,15 @@ impfung arzt krankenhaus handy internet computer laptop essen kleidung sport ver
 nummer telefon tel handy mail email adresse name vorname nachname straße
 hello thanks please question school course appointment apartment flat visa insurance
 """
+# Abbreviations families write that Lotse's texts lack (those of the texts, "BAMF", "KI",
+# "KIM", "BuT", "EU", "NRW", are known words anyway). No name may be among them.
+_ABBREVIATIONS = """
+VHS DaZ IHK HWK OGS KiTa Kita AOK TK DAK IKK BKK DRK AWO ABH ZAB SGB ALG IBAN PDF SMS
+WLAN ÖPNV VRR DB USA UK UN UNHCR BAföG KfW OK TV PC
+"""
 
-# Words before a noun: a capitalised word right after one is a noun, not a name.
+# Words before a noun, or a name in colloquial German ("die Fatima"): a capitalised word
+# right after one is a name unless it is exactly a known word.
 _ARTICLE_WORDS = (
     "ein eine einen einem einer eines der die das den dem des kein keine keinen keinem "
     "im ins am ans zum zur beim vom a an the"
@@ -153,7 +196,7 @@ def _phrases(listing: Iterable[str]) -> tuple[tuple[str, ...], ...]:
 # one (a title, or "heißt", which also means "means") only if it is not a known word.
 _PHRASES = sorted(
     [(p, True) for p in _phrases(_INTRODUCTIONS)]
-    + [(p, False) for p in _phrases(_NAMING + _TITLES)],
+    + [(p, False) for p in _phrases(_NAMING + _TITLES + _WEAK_INTRODUCTIONS)],
     key=lambda item: len(item[0]),
     reverse=True,
 )
@@ -169,11 +212,19 @@ def _cased(word: str) -> bool:
 
 
 def _capitalised(word: str) -> bool:
-    """Starts with a capital; single letters and short abbreviations ("BAMF") do not
-    count."""
-    if len(word) < 2 or not word[0].isupper():
-        return False
-    return not (word.isupper() and len(word) <= MAX_ABBREVIATION)
+    """Starts with a capital; single letters do not count."""
+    return len(word) >= 2 and word[0].isupper()
+
+
+def _in_capitals(word: str) -> bool:
+    """ "SARA", "BAMF": no case tells a name from a word."""
+    return len(word) >= 2 and word.isupper()
+
+
+def _exactly_known(word: str, known: frozenset[str]) -> bool:
+    """A word of the vocabulary as it is, without ending or compound."""
+    words = normalize(word).split()
+    return bool(words) and all(part in known for part in words)
 
 
 def _known(word: str, known: frozenset[str]) -> bool:
@@ -214,10 +265,12 @@ class _Text:
     def word(self, position: int) -> str:
         return self.pieces[self.words[position]][1]
 
-    def joined(self, a: int, b: int) -> bool:
-        """Words a < b stand next to each other, with no punctuation or placeholder."""
+    def joined(self, a: int, b: int, dot: bool = False) -> bool:
+        """Words a < b stand next to each other, with no punctuation or placeholder; with
+        `dot`, a full stop right after word a is allowed ("Dr. Müller")."""
         return all(
-            self.pieces[k][0] == "gap" and not _is_stop(self.pieces[k][1])
+            self.pieces[k][0] == "gap"
+            and not _is_stop(self.pieces[k][1].removeprefix(".") if dot else self.pieces[k][1])
             for k in range(self.words[a] + 1, self.words[b])
         )
 
@@ -234,7 +287,7 @@ class _Text:
         return 0, False
 
     def after_article(self, position: int) -> bool:
-        """ "ein Schwimmbad", "zum Jobcenter": a German or English noun, not a name."""
+        """ "zum Jobcenter", "die Fatima": a noun or a name."""
         return (
             position > 0
             and self.joined(position - 1, position)
@@ -246,15 +299,17 @@ class _Text:
         taken = 0
         while start + taken < len(self.words) and taken < MAX_NAME_WORDS:
             position = start + taken
-            if position > 0 and not self.joined(position - 1, position):
+            # after a title or another weak phrase its full stop may follow: "Hr. Ali"
+            dot = taken == 0 and not strong
+            if position > 0 and not self.joined(position - 1, position, dot):
                 break
             word = self.word(position)
             if taken == 0:  # the word right after the phrase
-                name = strong or not _cased(word) or not _known(word, self.known)
+                name = strong or not _cased(word) or not _exactly_known(word, self.known)
             elif taken == 1 and strong and not _cased(word):
                 name = True  # "اسمي محمد علي": two-word names are common, "علي" is "على"
             else:
-                name = not _known(word, self.known)
+                name = not _exactly_known(word, self.known)
             if not name:
                 break
             self.names.add(position)
@@ -267,16 +322,18 @@ class _Text:
             length, strong = self.phrase_at(position)
             if length:
                 position += length
+                if position < len(self.words) and self.phrase_at(position)[0]:
+                    continue  # "Frau Dr. Müller": the name follows the last title
                 position += self.take_name(position, strong)
                 continue
             word = self.word(position)
-            if (
-                _cased(word)
-                and _capitalised(word)
-                and not _known(word, self.known)
-                and not self.after_article(position)
-            ):
-                self.names.add(position)
+            if _cased(word) and _capitalised(word):
+                if _in_capitals(word) or self.after_article(position):
+                    known = _exactly_known(word, self.known)
+                else:
+                    known = _known(word, self.known)
+                if not known:
+                    self.names.add(position)
             position += 1
         marked = {self.words[position] for position in self.names}
         return "".join(
@@ -289,6 +346,7 @@ def scrub(text: str, known: frozenset[str]) -> str:
     and names (see the module docstring); `known` is the vocabulary of known_words()."""
     text = unicodedata.normalize("NFC", text)
     text = _EMAIL.sub(EMAIL, text)
+    text = _EMAIL_SPELLED.sub(EMAIL, text)
     text = _LINK.sub(LINK, text)
     text = _HANDLE.sub(NAME, text)
     text = _DATE.sub(DATE, text)
@@ -313,7 +371,7 @@ def known_words(kb: KnowledgeBase, lang: str) -> frozenset[str]:
     cached = _VOCABULARIES.get(key)
     if cached is not None and cached[0] is kb:
         return cached[1]
-    texts: list[str] = [_EVERYDAY]
+    texts: list[str] = [_EVERYDAY, _ABBREVIATIONS]
     for node in kb.nodes.values():
         texts += node_texts(node).values()
     texts.append(kb.organisation.welcome)
@@ -337,9 +395,32 @@ def _locale_words(code: str) -> list[str]:
         locale = Locale.parse(code)
     except (UnknownLocaleError, ValueError):
         return []
-    words = list(locale.territories.values())
+    words = [word for name in locale.territories.values() for word in _territory_words(name)]
     words += [name for lang in i18n.LANGUAGES if (name := locale.languages.get(lang))]
-    for width in ("wide", "abbreviated"):
-        words += get_month_names(width, locale=locale).values()
-        words += get_day_names(width, locale=locale).values()
+    words += get_month_names("wide", locale=locale).values()
+    words += get_day_names("wide", locale=locale).values()
+    short = [
+        *get_month_names("abbreviated", locale=locale).values(),
+        *get_day_names("abbreviated", locale=locale).values(),
+    ]  # "Sept." stays known, "Jan." and "Mo." do not: they would spare "Jan" and "Mo"
+    words += [name for name in short if len(normalize(name)) > MAX_SHORT_NAME]
     return words
+
+
+# A territory named after a saint carries a first name: "St. Martin", "Sfânta Lucia".
+_SAINTS = frozenset(
+    normalize("St Saint Sankt São Santa San Sint Sfânta Sfântul Сент Сен Св Святой Святої "
+              "Świętej Świętego").split()
+)  # fmt: skip
+
+
+def _territory_words(name: str) -> list[str]:
+    """The words of a territory's name that are no first names: all of "Syrien" and of
+    "Republik Moldau", but not "Jan" of "Spitzbergen und Jan Mayen" (short words of a
+    longer name, like "Man", "Ян") and nothing of "St. Martin"."""
+    words = normalize(name).split()
+    if len(words) == 1:
+        return words
+    if _SAINTS.intersection(words):
+        return []
+    return [word for word in words if len(word) > MAX_SHORT_NAME]

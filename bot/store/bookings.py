@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from bot.store.ids import next_id
+
 HELD, CONFIRMED, CANCELLED, EXPIRED, NO_SHOW = (
     "held",
     "confirmed",
@@ -173,8 +175,9 @@ def hold(
     ).fetchall():
         release(db, int(old), now)
     cursor = db.execute(
-        "INSERT INTO bookings (family_id, type, starts_at, minutes, status, hold_until, lang,"
-        " sequence, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+        "INSERT INTO bookings (id, family_id, type, starts_at, minutes, status, hold_until,"
+        f" lang, sequence, created_at, updated_at) VALUES ({next_id('bookings')},"
+        " ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
         [
             family,
             kind,

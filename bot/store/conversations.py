@@ -7,6 +7,7 @@ import datetime as dt
 from sqlite_utils import Database
 
 from bot.engine.state import State
+from bot.store.ids import next_id
 
 
 def family_id(db: Database, channel: str, external_id: str, now: dt.datetime) -> int:
@@ -14,8 +15,8 @@ def family_id(db: Database, channel: str, external_id: str, now: dt.datetime) ->
     family that writes again is active again."""
     stamp = now.isoformat(timespec="seconds")
     db.execute(
-        "INSERT INTO families (channel, external_id, created_at, last_seen_at)"
-        " VALUES (?, ?, ?, ?)"
+        "INSERT INTO families (id, channel, external_id, created_at, last_seen_at)"
+        f" VALUES ({next_id('families')}, ?, ?, ?, ?)"
         " ON CONFLICT (channel, external_id) DO UPDATE SET last_seen_at = excluded.last_seen_at,"
         " inactive_at = NULL",
         [channel, external_id, stamp, stamp],

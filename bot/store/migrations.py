@@ -189,3 +189,36 @@ def m005_privacy(db: Database) -> None:
     db.execute("INSERT INTO staff_outbox_new SELECT * FROM staff_outbox")
     db.execute("DROP TABLE staff_outbox")
     db.execute("ALTER TABLE staff_outbox_new RENAME TO staff_outbox")
+
+
+# Numbers people see or that outlive a row: a family's internal number (in the audit log),
+# booking, ticket and mediator request numbers (in staff posts, buttons and /cancel N).
+NUMBERED = {
+    "families": ("family_id",),
+    "bookings": ("booking_id",),
+    "tickets": ("ticket_id",),
+    "mediation_requests": (),
+}
+
+
+@migrations()
+def m006_numbers_never_reused(db: Database) -> None:
+    """SQLite gives a new row the highest id + 1, so after a /delete or a purge the next
+    family, booking or ticket would get the number of the one just deleted: an old audit
+    entry or staff post ("/cancel 12") would then point at someone else. A counter per
+    table remembers the highest number ever given (also those the audit log still names);
+    inserts take the next one (bot/store/ids.py) and a trigger keeps the counter up when a
+    row is inserted with its own id."""
+    db.execute("CREATE TABLE id_counters (name TEXT PRIMARY KEY, last INTEGER NOT NULL)")
+    for table, audit_columns in NUMBERED.items():
+        highest = [f"(SELECT MAX(id) FROM {table})"]
+        highest += [f"(SELECT MAX({column}) FROM audit_log)" for column in audit_columns]
+        db.execute(
+            "INSERT INTO id_counters (name, last) VALUES"
+            f" (?, MAX({', '.join(f'COALESCE({h}, 0)' for h in highest)}, 0))",
+            [table],
+        )
+        db.execute(
+            f"CREATE TRIGGER {table}_counter AFTER INSERT ON {table} BEGIN"
+            f" UPDATE id_counters SET last = MAX(last, NEW.id) WHERE name = '{table}'; END"
+        )

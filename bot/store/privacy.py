@@ -166,6 +166,25 @@ def topics_of(db: Database, families: list[int]) -> list[tuple[int, int]]:
     return [(int(row[0]), int(row[1])) for row in rows]
 
 
+def stale_topics(db: Database, cutoff: dt.datetime) -> list[tuple[int, int, int]]:
+    """(family, chat, thread) of topics whose family has no open ticket and no ticket
+    closed since `cutoff`, and that are older than it."""
+    rows = db.execute(
+        "SELECT family_id, chat_id, thread_id FROM family_topics ft"
+        " WHERE julianday(created_at) < julianday(:cutoff) AND NOT EXISTS ("
+        "  SELECT 1 FROM tickets t WHERE t.family_id = ft.family_id"
+        "  AND (t.status = 'open' OR julianday(t.closed_at) >= julianday(:cutoff)))"
+        " ORDER BY family_id",
+        {"cutoff": _utc(cutoff)},
+    ).fetchall()
+    return [(int(row[0]), int(row[1]), int(row[2])) for row in rows]
+
+
+def forget_topics(db: Database, families: list[int]) -> None:
+    for family in families:
+        db.execute("DELETE FROM family_topics WHERE family_id = ?", [family])
+
+
 def delete_families(db: Database, families: list[int]) -> int:
     for family in families:
         forget_copies(db, family)
@@ -187,10 +206,12 @@ def delete_closed_tickets(db: Database, cutoff: dt.datetime) -> int:
 
 
 def delete_finished_requests(db: Database, cutoff: dt.datetime) -> int:
-    """Mediator requests that were declined or closed before `cutoff`."""
+    """Mediator requests that were declined or closed before `cutoff`, and requests
+    from staff (not from a booking) that nobody took up since before it."""
     return _delete(
         db,
-        "DELETE FROM mediation_requests WHERE status IN ('declined', 'closed')"
+        "DELETE FROM mediation_requests WHERE (status IN ('declined', 'closed')"
+        " OR (status = 'requested' AND booking_id IS NULL))"
         " AND julianday(COALESCE(closed_at, decided_at, created_at)) < julianday(:cutoff)",
         cutoff,
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from bot.engine import Button
+from bot.store.ids import next_id
 
 OPEN, CLOSED = "open", "closed"
 REQUESTED, ACCEPTED, DECLINED, DONE = "requested", "accepted", "declined", "closed"
@@ -67,7 +68,7 @@ def latest_ticket(db: Database, family: int) -> Ticket | None:
 
 
 def next_ticket_id(db: Database) -> int:
-    row = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM tickets").fetchone()
+    row = db.execute(f"SELECT {next_id('tickets')}").fetchone()
     return int(row[0])
 
 
@@ -274,8 +275,8 @@ def create_request(
     booking: int | None = None,
 ) -> MediationRequest:
     cursor = db.execute(
-        "INSERT INTO mediation_requests (family_id, lang, details, status, created_at,"
-        " booking_id) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO mediation_requests (id, family_id, lang, details, status, created_at,"
+        f" booking_id) VALUES ({next_id('mediation_requests')}, ?, ?, ?, ?, ?, ?)",
         [family, lang, details, REQUESTED, _stamp(now), booking],
     )
     found = get_request(db, int(cursor.lastrowid or 0))

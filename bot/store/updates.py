@@ -27,3 +27,12 @@ def record_update(db: Database, channel: str, update_id: int, now: dt.datetime) 
         [channel, update_id, _utc(now)],
     )
     return cursor.rowcount == 1
+
+
+def handled(db: Database, channel: str, update_id: int) -> bool:
+    """Whether the update was recorded as handled (within `KEEP`); changes nothing."""
+    row = db.execute(
+        "SELECT 1 FROM processed_updates WHERE channel = ? AND update_id = ?",
+        [channel, update_id],
+    ).fetchone()
+    return row is not None
