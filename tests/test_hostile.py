@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
-import pytest_asyncio
 from pydantic import SecretStr
 
 from bot.channels.telegram import (
@@ -38,13 +37,11 @@ from bot.services.live_knowledge import LiveKnowledge
 from bot.services.outbox import Outbox
 from bot.store import bookings, open_db, transaction
 from bot.store.conversations import family_id, find_family, load_state
-from tests.conftest import KNOWLEDGE, ROOT
 from tests.fake_bot_api import TOKEN, FakeBotAPI
+from tests.test_handoff import MEDIATION_CHAT, STAFF, STAFF_CHAT, api, kb
 from tests.test_telegram import FAMILY, Family, buttons, free_port, settings
 
-STAFF_CHAT = -1001
-MEDIATION_CHAT = -1002
-STAFF = 77
+__all__ = ["api", "kb"]  # the fixtures
 OUTSIDER = 99
 MEDIATOR = 5151
 OTHER = 4343
@@ -52,20 +49,6 @@ BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=BERLIN)
 BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 HTML = '<b>Fett</b> & <a href="https://evil.example/">Klick</a> <script>x</script>'
-
-
-@pytest.fixture(scope="module")
-def kb() -> KnowledgeBase:
-    """The bundled knowledge with every language."""
-    return load_knowledge(KNOWLEDGE, ROOT / "translations")
-
-
-@pytest_asyncio.fixture
-async def api() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as fake:
-        fake.forum(STAFF_CHAT)
-        fake.group(MEDIATION_CHAT, "Koordination")
-        yield fake
 
 
 @contextlib.asynccontextmanager

@@ -222,9 +222,21 @@ class Conversations:
         replies: list[Reply] = []
         rest: Event | None = event
         handoff = self.handoff
-        # booking changes are posted there; a mediator request follows its booking
-        staff_chat = handoff.staff_chat if handoff is not None else None
-        mediation_chat = handoff.settings.mediation_chat_id if handoff is not None else None
+
+        def booking_turn(state: State) -> booking.Turn:
+            """Booking changes are posted to the staff chat; a mediator request follows
+            its booking (the coordination chat is told)."""
+            return booking.Turn(
+                self.db,
+                kb,
+                family,
+                now,
+                state,
+                replies,
+                staff_chat=handoff.staff_chat if handoff is not None else None,
+                mediation_chat=handoff.settings.mediation_chat_id if handoff else None,
+            )
+
         if handoff is not None and isinstance(event, ButtonPress):
             turn_ = FamilyTurn(self.db, kb, family, now, state, replies)
             if handoff.pressed(turn_, event.id):  # a rating after /close
@@ -232,16 +244,7 @@ class Conversations:
                 return outcome.state, (*replies, *outcome.replies)
         if kb.appointments is not None:
             held = (state.booking or {}).get("hold")
-            turn = booking.Turn(
-                self.db,
-                kb,
-                family,
-                now,
-                state,
-                replies,
-                staff_chat=staff_chat,
-                mediation_chat=mediation_chat,
-            )
+            turn = booking_turn(state)
             rest = booking.handle(turn, event)
             state = turn.state
             if handoff is not None and isinstance(held, int):  # needs a mediator?
@@ -263,16 +266,7 @@ class Conversations:
                     privacy.connect(turn_, handoff, effect.flow)  # asks the family's yes first
                     state = turn_.state
                     continue
-                turn = booking.Turn(
-                    self.db,
-                    kb,
-                    family,
-                    now,
-                    state,
-                    replies,
-                    staff_chat=staff_chat,
-                    mediation_chat=mediation_chat,
-                )
+                turn = booking_turn(state)
                 booking.start(turn, effect.kind, effect.flow)
                 state = turn.state
         return state, tuple(replies)
