@@ -123,10 +123,19 @@ def test_a_booking_that_needs_a_mediator_asks_the_coordination_chat_once(
     assert "Sprache: Tigrinya" in posts[0].text and "Wann: 23.11.2026 10:00" in posts[0].text
     assert "Aus einer Terminbuchung" in posts[0].text
     assert [b.label for b in posts[0].buttons] == ["✅ Übernehmen", "❌ Ablehnen"]
+    # The family moves it: the coordination chat hears the new time.
+    shown = conversations.handle("telegram", "1", ButtonPress("bk:move:1"))
+    shown = press_label(conversations, "1", shown, "Mittwoch, 25. November 2026")
+    shown = press_label(conversations, "1", shown, "11:00")
+    press_label(conversations, "1", shown, "✅ Verbindlich buchen")
+    texts = [m.text for m in staff_pending(db) if m.chat_id == MEDIATION_CHAT]
+    assert texts[1:] == [
+        "Termin #1 wurde verschoben: Sprachmittlung #1 neu am Mi., 25.11.2026, 11:00 Uhr."
+    ]
     # The family cancels: the request ends and the coordination chat hears it once.
     shown = conversations.handle("telegram", "1", ButtonPress("bk:cancel:1"))
     press_label(conversations, "1", shown, "Ja, absagen")
     texts = [m.text for m in staff_pending(db) if m.chat_id == MEDIATION_CHAT]
-    assert texts[1:] == ["Termin #1 wurde abgesagt: Sprachmittlung #1 entfällt."]
+    assert texts[2:] == ["Termin #1 wurde abgesagt: Sprachmittlung #1 entfällt."]
     status = db.execute("SELECT status FROM mediation_requests").fetchone()[0]
     assert status == "closed"
