@@ -44,7 +44,7 @@ def test_normalize(text: str, normal: str) -> None:
         ("Jobcenter hat mich zum Kurs geschickt", "sk_jobcenter"),
         ("Masern Impfung", "se_health"),
         ("hallo", "main_menu"),
-        ("Termin", "main_book"),
+        ("Termin buchen", "main_book"),
         ("ich will mit einem Menschen reden", "main_human"),
     ],
 )
@@ -105,8 +105,12 @@ def test_another_script_gets_a_language_offer() -> None:
         (Case("Schule", "de", "seiteneinstieg"), "correct"),
         (Case("Wohnung suchen", "de", "none"), "correct"),
         (Case("Schule", "de", "se_documents"), "abstained"),  # the journey's menu
-        (Case("Termin", "de", "booking"), "correct"),
-        (Case("Termin", "de", "none"), "wrong"),
+        (Case("Termin buchen", "de", "booking"), "correct"),
+        (Case("Termin buchen", "de", "none"), "wrong"),
+        # The main menu answers nothing: a greeting that lands there pretends nothing.
+        (Case("Hallo", "de", "none"), "correct"),
+        (Case("Hallo", "de", "menu"), "correct"),
+        (Case("Hallo", "de", "seiteneinstieg"), "abstained"),
     ],
 )
 def test_verdicts(kb: KnowledgeBase, case: Case, expected: str) -> None:
@@ -217,7 +221,15 @@ def test_a_deep_answer_needs_more_than_one_word(kb_all: KnowledgeBase) -> None:
 
 def test_a_number_counts_only_with_its_journey_named(kb_all: KnowledgeBase) -> None:
     assert understand(kb_all, "he is 16", "en").kind == "none"
-    assert jumps_to(kb_all, "he is 16, which school", "en") == "se_berufskolleg"
+    assert jumps_to(kb_all, "he is 16 years old, which school", "en") == "se_berufskolleg"
+
+
+def test_a_number_without_what_it_counts_is_offered_not_answered(kb_all: KnowledgeBase) -> None:
+    """'16' may be an age, a class, a date: with its journey named it is a candidate; with
+    what it counts ('16 years', '16 години') it is an answer."""
+    result = understand(kb_all, "he is 16, which school", "en")
+    assert result.kind == "offer" and "se_berufskolleg" in result.targets
+    assert jumps_to(kb_all, "Дъщеря ми е на 16 години, кое училище?", "bg") == "se_berufskolleg"
 
 
 def test_glue_words_may_be_missing_but_never_make_a_keyword(kb_all: KnowledgeBase) -> None:
@@ -331,3 +343,144 @@ def test_the_last_part_of_a_compound_names_it_the_first_only_hints(
     assert jumps_to(kb_all, "Grundschule", "de") == "se_start"
     assert understand(kb_all, "Kann ich mit jemandem telefonieren?", "de").kind != "jump"
     assert understand(kb_all, "Wie viel Kindergeld bekomme ich?", "de").kind != "jump"
+
+
+# --- one keyword is not enough evidence: jumps that become "Did you mean …?" ----------
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "offered"),
+    [
+        # "wie viel Geld" is the BuT amounts' keyword, but the Jobcenter is another matter
+        ("Wie viel Geld gibt das Jobcenter?", "de", {"se_but_amounts", "sk_jobcenter"}),
+        # a measles question and the duty to go to school: both are offered
+        ("Masern Impfung Schulpflicht", "de", {"se_health", "se_school"}),
+        ("Deutschkurs für mein Kind nach der Schule", "de", {"sk_children", "se_start"}),
+    ],
+)
+def test_a_message_naming_a_second_matter_offers_both(
+    kb_all: KnowledgeBase, text: str, lang: str, offered: set[str]
+) -> None:
+    result = understand(kb_all, text, lang)
+    assert result.kind == "offer"
+    assert offered <= set(result.targets)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "target"),
+    [
+        ("Wie viel Geld bekommt man?", "de", "se_but_amounts"),  # one matter
+        ("Masern Impfung", "de", "se_health"),  # two words, one matter
+        # "Schule" is a word of many answers: context, not a second matter
+        ("Dolmetscher für das Gespräch in der Schule", "de", "sm_institution"),
+        # a language's name is no second matter
+        ("Ich brauche einen Dolmetscher für Arabisch", "de", "sm_start"),
+    ],
+)
+def test_context_words_are_no_second_matter(
+    kb_all: KnowledgeBase, text: str, lang: str, target: str
+) -> None:
+    assert jumps_to(kb_all, text, lang) == target
+
+
+@pytest.mark.parametrize(("text", "lang"), [("Termin", "de"), ("запис", "uk"), ("randevu", "tr")])
+def test_one_word_that_is_a_keyword_of_two_answers_is_offered(
+    kb_all: KnowledgeBase, text: str, lang: str
+) -> None:
+    """'Termin' alone: booking one, or seeing one's own ('mein Termin')?"""
+    result = understand(kb_all, text, lang)
+    assert (result.kind, set(result.targets)) == ("offer", {"main_book", "main_appointments"})
+
+
+def test_a_second_word_says_which_answer(kb_all: KnowledgeBase) -> None:
+    assert jumps_to(kb_all, "Termin buchen", "de") == "main_book"
+    assert jumps_to(kb_all, "Termin absagen", "de") == "main_appointments"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("I don't need school, I want to learn German", "en"),
+        ("Ich brauche keine Schule, ich will Deutsch lernen", "de"),
+        ("okul istemiyorum, almanca kursu istiyorum", "tr"),  # the "not" is in the verb
+    ],
+)
+def test_a_not_before_wanting_negates_what_is_wanted(
+    kb_all: KnowledgeBase, text: str, lang: str
+) -> None:
+    """Not the school's German lessons ('kein Deutsch in der Schule'): the course."""
+    assert jumps_to(kb_all, text, lang) == "sk_start"
+
+
+def test_a_not_reaches_no_further_than_its_word(kb_all: KnowledgeBase) -> None:
+    """'noch nicht zur Schule' describes the child: it still asks about school."""
+    assert jumps_to(kb_all, "mein Sohn geht noch nicht zur Schule, was tun?", "de") == "se_start"
+
+
+def test_a_not_after_negates_the_content_word_before_it(kb_all: KnowledgeBase) -> None:
+    """Kurdish 'tune' follows what is missing, past short glue words ('me' = our)."""
+    assert understand(kb_all, "Zeugnis me tune", "ku").targets[:1] != ("se_documents",)
+    assert jumps_to(kb_all, "Zeugnis heye", "ku") == "se_documents"
+
+
+def test_further_words_add_only_when_met_well(kb_all: KnowledgeBase) -> None:
+    """'bikim' is only near the keyword's 'binim': it adds nothing to 'pasaporta'."""
+    assert understand(kb_all, "pasaporta min, çawa bikim", "ku").kind == "offer"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("Termin im Krankenhaus", "de"), ("запись к педиатру", "ru"), ("hastanede randevu", "tr")],
+)
+def test_a_hospital_or_childrens_doctor_appointment_is_never_booked(
+    kb_all: KnowledgeBase, text: str, lang: str
+) -> None:
+    result = understand(kb_all, text, lang)
+    assert not (result.kind == "jump" and result.targets[0] in ("main_book", "main_appointments"))
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Ich möchte mich über die Lehrerin beschweren, Schule", "de"),
+        ("öğretmen hakkında şikayet, okul", "tr"),
+        ("در مدرسه پسرم را اذیت می کنند", "fa"),
+    ],
+)
+def test_complaints_and_harassment_are_not_answered(
+    kb_all: KnowledgeBase, text: str, lang: str
+) -> None:
+    assert understand(kb_all, text, lang).kind != "jump"
+
+
+def test_a_keyword_that_only_names_a_language_is_as_weak_as_the_name(
+    kb_all: KnowledgeBase,
+) -> None:
+    """'немецкий язык' may be the German course or the chat's language: offered."""
+    result = understand(kb_all, "немецкий язык", "ru")
+    assert (result.kind, set(result.targets)) == ("offer", {"main_language", "sk_start"})
+    assert jumps_to(kb_all, "курс немецкого языка", "ru") == "sk_start"
+
+
+def test_a_language_name_in_a_long_message_is_not_the_language_choice(
+    kb_all: KnowledgeBase,
+) -> None:
+    assert jumps_to(kb_all, "auf Türkisch bitte", "de") == "main_language"
+    chatty = "suche Gesprächspartnerin Deutsch zum Üben für Unterhaltung"
+    assert understand(kb_all, chatty, "de").kind != "jump"
+
+
+def test_the_arabic_article_may_be_missing_or_joined(kb_all: KnowledgeBase) -> None:
+    """'غداء' and 'للغداء' meet the keyword 'الغداء' (lunch, in the BuT answer)."""
+    for text in ("الغداء", "غداء", "للغداء"):
+        result = understand(kb_all, text, "ar")
+        assert result.targets[:1] == ("se_but",)
+        assert result.score >= 92
+
+
+def test_a_greeting_gives_way_but_the_menu_asked_for_by_name_does_not(
+    kb_all: KnowledgeBase,
+) -> None:
+    assert jumps_to(kb_all, "Hallo, Schule bitte", "de") == "se_start"
+    assert jumps_to(kb_all, "main menu please", "en") == "main_menu"
+    assert jumps_to(kb_all, "القائمة الرئيسية من فضلك", "ar") == "main_menu"

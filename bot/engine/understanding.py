@@ -6,27 +6,38 @@ catalogs). A message is compared with the keywords of German, English and the fa
 language, all folded to one form (case, accents, Arabic and Persian letter variants, Pashto
 letters, digits of every script, Cyrillic in Latin letters: normalize.fold). Each word of a
 keyword is matched to the most similar word of the message (rapidfuzz ratio, or a known
-ending or compound); glue words ("zur", "for", "ли") may be missing, content words may not.
-A node's score is its best keyword, plus a little for every further word of the message
-its keywords explain, plus a little when a menu of its journey was named too.
+ending, compound or Arabic article); glue words ("zur", "for", "ли") may be missing, content
+words may not. A node's score is its best keyword, plus a little for every further word of
+the message its keywords meet well, plus a little when a menu of its journey was named too.
 
 Never a confident wrong answer. A jump needs a clear winner: the chosen node must lead every
 other node that could be meant by a margin - another journey's node, or another answer of
-the same journey (a menu of its own journey is context, and a node that explains only a part
-of what the chosen one explains is no rival). Close candidates are offered as buttons ("Did
-you mean …?"); anything weaker is "not understood". Rules of thumb keep known traps closed:
+the same journey (a menu of its own journey is context, and a node that explains fewer words,
+all of them explained by the chosen one and its journey, is no rival). Close candidates are
+offered as buttons ("Did you mean …?"); anything weaker is "not understood". Rules of thumb
+turn jumps into offers where one keyword is not enough evidence:
 - abbreviations ("EU", "BuT", "ID"), and the short words of the German and English lists
   for families of other languages, count only as written (Romanian "eu", English "I'd");
-- a negated word ("nicht Schule", "okul değil") counts as missing, unless the keyword says
-  "not" itself ("keine Papiere");
+- a negated word ("nicht Schule", "okul değil", "Zeugnis me tune") counts as missing, unless
+  the keyword says "not" itself ("keine Papiere"); a "not" before wanting or needing negates
+  what is wanted ("I don't need school info");
+- a second matter: when another node has a keyword said in full (glue too) in words the
+  chosen one (with the nodes leading to it) leaves unexplained, and that keyword names a
+  matter of few nodes ("Jobcenter", "Masern", not "Schule"), both are offered: "wie viel Geld
+  gibt das Jobcenter" is not the BuT amounts, "Impfung … Schulpflicht?" not only the duty;
+- one word that alone is a keyword of two answers is offered: "Termin" is booking one or
+  seeing one's own;
 - an answer two or more steps into its journey needs two words of evidence or its journey
   named: "Rumänien" alone is offered, "aus Rumänien, Integrationskurs?" is answered;
-- a number is evidence only with its journey named ("16, welche Schule");
-- a doctor's appointment is never booked from free text;
+- a number is evidence only with its journey named ("16, welche Schule"), and without what
+  it counts ("18", not "18 Jahre") it is offered, not answered;
+- a doctor's or hospital appointment is never booked from free text;
 - messages naming matters Lotse does not handle (courts, housing, driving licences, money
-  transfers, renewals of papers, phone contracts) are at most offered;
-- a language's name ("auf Türkisch", "на русском") points to the language choice only when
-  nothing better was meant: "Dolmetscher auf Türkisch" is about an interpreter.
+  transfers, renewals of papers, phone contracts, complaints, bullying) are at most offered;
+- a language's name ("auf Türkisch", "на русском"), or a keyword that is only one ("немецкий
+  язык"), points to the language choice only when nothing better was meant and the message
+  says little else: "Dolmetscher auf Türkisch" is about an interpreter, "einen Partner zum
+  Deutschüben" not about the language of the chat.
 """
 
 from __future__ import annotations
@@ -53,11 +64,15 @@ WORD_FLOOR = 80.0  # a word this unlike any word of the message counts as missin
 SPECIFIC_BONUS = 6.0  # per further word of the message a target's keywords explain
 GLUE_WEIGHT = 0.25  # glue words ("zur", "for", "ли") matter this much in a keyword
 LANGUAGE_NAME_FACTOR = 0.9  # "Türkisch" alone means the language choice, but weakly
+CHATTY = 3  # more other content words than this, and a language's name is not the choice
 DEEP = 2  # answers this many steps into a journey need two words, or the journey named
+FEW = 3  # a word of this many targets' keywords names a matter ("Jobcenter"), not "Schule"
+SURE = 88.0  # a word met this well is surely said (not a near neighbour: "there"/"other")
 HINT = 85.0  # a word that only begins a longer word of the message: a candidate at most
 MAX_OFFERED = 3
 
 _SPLIT = re.compile(r"[,،؛;\n]+")
+_CLAUSE = re.compile(r"[,.;:!?¿¡،؛؟()\[\]\n–—]+")
 
 
 @dataclass(frozen=True)
@@ -70,6 +85,9 @@ class _Keyword:
     as_written: tuple[str, ...] = ()
     numeric: bool = False  # its content is a number: evidence only with its journey named
     negative: bool = False  # it says "not"/"no" itself ("keine Papiere")
+    negates: frozenset[str] = frozenset()  # the words it says "not" to ("papiere")
+    content: tuple[str, ...] = ()  # the words it needs (not glue, not a number's unit)
+    meaning: tuple[str, ...] = ()  # the words it explains when said (units too: "Jahre")
     factor: float = 1.0
 
 
@@ -78,12 +96,15 @@ class _Index:
     keywords: list[_Keyword] = field(default_factory=list)
     words: set[str] = field(default_factory=set)
     depth: dict[str, int] = field(default_factory=dict)  # steps from the journey's start
+    above: dict[str, frozenset[str]] = field(default_factory=dict)  # nodes leading to it
+    spread: dict[str, int] = field(default_factory=dict)  # word -> how many targets use it
     # Lookup tables, so that a message's word finds its near forms without a scan:
     choices: list[str] = field(default_factory=list)  # the words, for rapidfuzz
     using: dict[str, list[int]] = field(default_factory=dict)  # word -> keywords with it
     shortened: dict[str, set[str]] = field(default_factory=dict)  # "termin" -> {"termine"}
     chopped: dict[str, set[str]] = field(default_factory=dict)  # "schul" -> {"schule"}
     stems: dict[str, set[str]] = field(default_factory=dict)  # "shkol" -> {"shkola", …}
+    bare: dict[str, set[str]] = field(default_factory=dict)  # "تلفون" -> {"التلفون", "تلفون"}
 
     def add_lookups(self) -> None:
         for number, keyword in enumerate(self.keywords):
@@ -91,6 +112,8 @@ class _Index:
                 self.words.add(word)
                 self.using.setdefault(word, []).append(number)
         self.choices = sorted(self.words)
+        for word, numbers in self.using.items():
+            self.spread[word] = len({self.keywords[number].target for number in numbers})
         for word in self.choices:
             size = len(word)
             for cut in (size - 1, size - 2):
@@ -100,6 +123,7 @@ class _Index:
                 self.chopped.setdefault(word[:-1], set()).add(word)
             for cut in range(max(5, size - 2), size + 1):
                 self.stems.setdefault(word[:cut], set()).add(word)
+            self.bare.setdefault(_without_article(word), set()).add(word)
 
 
 @dataclass
@@ -108,14 +132,22 @@ class _Evidence:
 
     quality: float = 0.0  # the best keyword's score
     tokens: set[int] = field(default_factory=set)  # positions of content words explained
+    clear: set[int] = field(default_factory=set)  # those of them met well, not just near
     said: set[int] = field(default_factory=set)  # positions of all words explained, glue too
     literal: set[int] = field(default_factory=set)  # positions of words it names as written
     numeric: bool = True  # all of it is numbers
     weak: bool = True  # all of it is a language's name
+    # Each keyword the message says completely (every content word surely said): where, and
+    # whether it names a matter on its own (its glue said too, and one of its words belongs
+    # to few targets: "Jobcenter", not "Schule").
+    complete: list[tuple[frozenset[int], bool]] = field(default_factory=list)
+    bare: bool = True  # all of it is a number without what it counts ("18", not "18 Jahre")
 
     @property
     def score(self) -> float:
-        return self.quality + SPECIFIC_BONUS * min(max(len(self.tokens) - 1, 0), 2)
+        if self.weak:  # a language's name and "language" are one word of evidence
+            return self.quality
+        return self.quality + SPECIFIC_BONUS * min(max(len(self.clear) - 1, 0), 2)
 
 
 @dataclass(frozen=True)
@@ -159,37 +191,49 @@ _GLUE: dict[str, frozenset[str]] = {
     "ps": _words("د په له ته کې او چې دا هغه زه موږ تاسو ده دی"),
 }
 
-# "not", "no", "without" per language, before the word they negate; and the few that
-# follow it (Turkish "okul değil", "belge yok"; Persian "مدرسه نیست"; Kurdish "belge tune").
+# "not", "no", "nor", "without" per language, before the word they negate; and the few that
+# follow it (Turkish "okul değil", "belge yok", "okul istemiyorum"; Persian "مدرسه نیست",
+# "مدرسه نمیخوام"; Kurdish "belge tune").
 _NEGATIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "de": (_words("nicht kein keine keinen keinem keiner ohne"), frozenset()),
-    "en": (_words("not no dont doesnt never without"), frozenset()),
+    "en": (_words("not no nor dont doesnt never without"), frozenset()),
     "uk": (_words("не ні немає без"), frozenset()),
     "ru": (_words("не нет ни без"), frozenset()),
-    "bg": (_words("не няма без"), frozenset()),
-    "pl": (_words("nie bez brak"), frozenset()),
+    "bg": (_words("не няма без нито"), frozenset()),
+    "pl": (_words("nie bez brak ani"), frozenset()),
     "ro": (_words("nu fara nici"), frozenset()),
-    "tr": (frozenset(), _words("değil yok yoktur")),
-    "ku": (_words("ne na bê"), _words("tune nîne")),
+    "tr": (frozenset(), _words("değil yok yoktur istemiyorum istemiyoruz gerekmiyor")),
+    "ku": (_words("ne na bê"), _words("tune nîne naxwazim naxwazin")),
     "ar": (_words("لا مش مو ليس بدون"), frozenset()),
-    "fa": (_words("نه نمی بدون"), _words("نیست ندارم")),
+    "fa": (_words("نه نمی بدون"), _words("نیست ندارم نمیخوام نمیخواهم نمیخوایم")),
     "ps": (_words("نه مه بې"), frozenset()),
 }
+# Wanting and needing: a "not" before them negates what is wanted too ("I don't need school
+# info", "nie chcę kursu"), where "kein Geld für Schulsachen" still asks about school things.
+_WANTS = _words(
+    "brauche brauchen braucht will wollen möchte möchten need needs want wants "
+    "потрібно потрібна потрібен треба хочу хочемо нужно нужна нужен надо хотим "
+    "искам искаме трябва chcę chcemy potrzebuję potrzebujemy vreau vrem trebuie"
+)
 _ANY_NEGATION = frozenset().union(*(b | a for b, a in _NEGATIONS.values()))
 
-# Doctors, in the languages Lotse speaks. The KI books counselling, not medical visits:
-# "Termin beim Kinderarzt" must not start a counselling booking.
+# Doctors and hospitals, in the languages Lotse speaks. The KI books counselling, not
+# medical visits: "Termin beim Kinderarzt" must not start a counselling booking.
 _MEDICAL = _words(
     "Arzt Ärztin Kinderarzt Zahnarzt Doktor Praxis doctor dentist medic medicului "
     "лекар лекаря врач врача лікар лікаря طبيب الطبيب دكتور الدكتور دکتر داکتر ډاکټر "
-    "doktor doktora lekarz lekarza bijîşk dixtor hekîm"
+    "doktor doktora lekarz lekarza bijîşk dixtor hekîm "
+    # children's doctors and hospitals
+    "pediatr педиатр педіатр педиатър Krankenhaus Klinik hospital clinic больниц лікарн "
+    "болница szpital spital clinica hastane nexweşxane مستشفى بیمارستان روغتون"
 )
 
 # Matters the KI's bot does not handle, whatever keyword they happen to contain: courts and
 # appeals, the immigration office, housing, jobs, driving licences, money transfers, renewals
 # of papers and lost ones, child benefit, phone contracts, a sick child, school holidays,
-# bullying, certified translations. A message naming one (other than in the words the chosen
-# keyword itself explains: "lost documents") is at most offered, never answered as if known.
+# bullying, certified translations, complaints. A message naming one (other than in the words
+# the chosen keyword itself explains: "lost documents") is at most offered, never answered as
+# if known.
 _ELSEWHERE = _words(
     # courts, appeals, lawyers
     "Gericht Klage Anwalt Anwältin Widerspruch court appeal lawyer attorney "
@@ -225,7 +269,14 @@ _ELSEWHERE = _words(
     "Ferien Schulferien holidays vacation каникулы канікули ваканция wakacje vacanta "
     "tatil عطلة تعطیلات gemobbt Mobbing bullied bullying травля цькування "
     # certified translations of papers
-    "beglaubigt beglaubigte beglaubigen certified notarized заверенный заверить apostille"
+    "beglaubigt beglaubigte beglaubigen certified notarized заверенный заверить apostille "
+    # complaints, harassment, discrimination
+    "Beschwerde beschweren Diskriminierung diskriminiert Rassismus complaint complain "
+    "harassed harassment discrimination racism пожаловаться обижают дискриминация скарга "
+    "поскаржитися ображають дискримінація оплача оплакване тормоз дискриминация skarga "
+    "poskarżyć nękanie dyskryminacja plângere reclamație hărțuire discriminare şikayet "
+    "zorbalık ayrımcılık bağırıyor tacîz gilî شكوى تنمر مضايقة عنصرية شکایت اذیت آزار "
+    "تبعیض ځورول"
 )
 
 
@@ -269,8 +320,14 @@ def _keyword(
         if len(w) <= 3 and (sum(c.isupper() for c in w) >= 2 or (foreign and w.isalpha()))
     )
     abbreviations = {fold(w) for w in short}
+    # With a number, the other words only say what it counts: "16 Jahre" is met by "16"
+    # ("на 16", "17-latek"), as evidence only with its journey named (see `numeric`).
+    counted = any(w.isdigit() for w in words)
     weights = tuple(
-        1.0 if _is_content(w, lang) or w in abbreviations else GLUE_WEIGHT for w in words
+        1.0
+        if (_is_content(w, lang) and not (counted and not w.isdigit())) or w in abbreviations
+        else GLUE_WEIGHT
+        for w in words
     )
     content = [w for w, weight in zip(words, weights, strict=True) if weight == 1.0]
     return _Keyword(
@@ -280,6 +337,9 @@ def _keyword(
         short,
         numeric=bool(content) and all(w.isdigit() for w in content),
         negative=any(w in _ANY_NEGATION for w in words),
+        negates=frozenset(words[position] for position in _negated([list(words)], lang)),
+        content=tuple(content),
+        meaning=tuple(w for w in words if _is_content(w, lang) or w in abbreviations),
         factor=factor,
     )
 
@@ -298,6 +358,15 @@ def _language_names(lang: str) -> set[str]:
     return names
 
 
+def _forms(word: str) -> set[str]:
+    """A name and, in Arabic script, its bare form: "العربیه" is also "عربیه" and "عربی"."""
+    bare = _without_article(word)
+    forms = {word, bare}
+    if not bare.isascii() and bare.endswith("ه") and len(bare) >= 4:
+        forms.add(bare[:-1])
+    return forms
+
+
 def _as_language_name(keyword: _Keyword, names: set[str]) -> _Keyword:
     """A keyword of the language choice that only names a language ("на русском", "po
     polsku") is as weak as the name itself: "Dolmetscher на русском" wants an interpreter."""
@@ -309,6 +378,13 @@ def _as_language_name(keyword: _Keyword, names: set[str]) -> _Keyword:
     ):
         return replace(keyword, factor=LANGUAGE_NAME_FACTOR)
     return keyword
+
+
+def _names_a_language(keyword: _Keyword, names: set[str], about_language: set[str]) -> bool:
+    """The keyword's content is a language's name as Babel writes it ("немецкий"), with at
+    most words of the language choice's keywords ("язык", "Sprache")."""
+    content = set(keyword.content)
+    return bool(content & names) and content <= names | about_language
 
 
 def _index(kb: KnowledgeBase, lang: str) -> _Index:
@@ -327,7 +403,7 @@ def _index(kb: KnowledgeBase, lang: str) -> _Index:
         None,
     )
     names = _language_names(lang)
-    name_words = {word for name in names for word in fold(name).split()}
+    name_words = {form for name in names for word in fold(name).split() for form in _forms(word)}
     for node_id, node in kb.nodes.items():
         german = node_texts(node).get("keywords")
         if not german:
@@ -344,6 +420,19 @@ def _index(kb: KnowledgeBase, lang: str) -> _Index:
                     keyword = _as_language_name(keyword, name_words)
                 if keyword is not None:
                     index.keywords.append(keyword)
+    # Elsewhere a keyword that only names a language ("немецкий язык" for the German
+    # course) is as weak as the name: "переключите на немецкий язык" is the language choice.
+    about_language = {
+        word
+        for keyword in index.keywords
+        if keyword.target == language_node
+        for word in keyword.content
+    }
+    for number, keyword in enumerate(index.keywords):
+        if keyword.target != language_node and _names_a_language(
+            keyword, name_words, about_language
+        ):
+            index.keywords[number] = replace(keyword, factor=LANGUAGE_NAME_FACTOR)
     if language_node is not None:
         for name in names:
             keyword = _keyword(language_node, name, lang, False, LANGUAGE_NAME_FACTOR)
@@ -351,6 +440,7 @@ def _index(kb: KnowledgeBase, lang: str) -> _Index:
                 index.keywords.append(keyword)
     index.add_lookups()
     index.depth = _depths(kb)
+    index.above = _above(kb)
     if len(_INDEXES) > 64:  # reloads make new knowledge bases; keep the cache small
         _INDEXES.clear()
     _INDEXES[key] = (kb, index)
@@ -373,6 +463,28 @@ def _depths(kb: KnowledgeBase) -> dict[str, int]:
                     seen.add(target)
                     queue.append((target, steps + 1))
     return depth
+
+
+def _above(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
+    """For every node, the nodes with a button or a route to it (the main menu aside)."""
+    root = kb.resolve(kb.organisation.root)
+    parents: dict[str, set[str]] = {}
+    for node_id, node in kb.nodes.items():
+        if node_id != root:
+            for _path, goto in edges(node):
+                parents.setdefault(kb.resolve(goto), set()).add(node_id)
+    return {node_id: frozenset(parents.get(node_id, set()) - {node_id}) for node_id in kb.nodes}
+
+
+_ARTICLES = ("بال", "لل", "ال")  # folded: the Arabic article, alone and after "bi-", "li-"
+
+
+def _without_article(word: str) -> str:
+    """An Arabic word without its article ("التلفون", "بالمدرسه"), at least three letters."""
+    for article in _ARTICLES:
+        if word.startswith(article) and len(word) - len(article) >= 3:
+            return word[len(article) :]
+    return word
 
 
 def _shared_start(one: str, other: str) -> int:
@@ -417,11 +529,33 @@ def _word_scores(message: Iterable[str], index: _Index) -> dict[str, tuple[float
         for cut in range(max(5, size - 3), size + 1):  # another ending: "школе" for "школа"
             for word in index.stems.get(token[:cut], ()):
                 keep(word, 88.0, position)
+        for word in index.bare.get(_without_article(token), ()):  # "تلفون" for "التلفون"
+            keep(word, 92.0, position)
     return best
 
 
-def _negated(tokens: list[str], lang: str) -> set[int]:
-    """Positions of words that a "not" or "no" (German, English, `lang`) negates."""
+def _clauses(text: str) -> list[list[str]]:
+    """The message's words, folded, clause by clause (split at ", . ? ! ; ( )" and dashes)."""
+    return [words for clause in _CLAUSE.split(text) if (words := fold(clause).split())]
+
+
+def _surely(word: str, heard: tuple[float, int], tokens: list[str]) -> bool:
+    """The message surely says `word`: as written, with an ending or as a compound's last
+    part ("rujeolei" for "rujeola", "Masernimpfung" for "Impfung"), not a near neighbour
+    ("heim" for "herim", "الهایم" for "الها")."""
+    score, position = heard
+    if score < SURE:
+        return False
+    said, meant = _without_article(tokens[position]), _without_article(word)
+    return (said.endswith(meant) and len(meant) >= 5) or _shared_start(said, meant) >= min(
+        4, len(meant) - 1
+    )
+
+
+def _negated(clauses: list[list[str]], lang: str) -> set[int]:
+    """Positions of words that a "not" or "no" (German, English, `lang`) negates: the next
+    word of its clause, past a verb of wanting ("don't need school info"); or the content
+    word just before a "not" that follows ("okul değil", "Zeugnis me tune")."""
     before: set[str] = set()
     after: set[str] = set()
     for code in {SOURCE_LANGUAGE, FALLBACK_LANGUAGE, lang}:
@@ -429,11 +563,22 @@ def _negated(tokens: list[str], lang: str) -> set[int]:
         before |= words_before
         after |= words_after
     negated = set()
-    for position, token in enumerate(tokens):
-        if token in before and position + 1 < len(tokens):
-            negated.add(position + 1)
-        if token in after and position > 0:
-            negated.add(position - 1)
+    start = 0
+    for clause in clauses:
+        for offset, token in enumerate(clause):
+            if token in before:
+                ahead = offset + 1
+                while ahead < len(clause) and clause[ahead] in _WANTS:
+                    negated.add(start + ahead)
+                    ahead += 1
+                if ahead < len(clause):
+                    negated.add(start + ahead)
+            if token in after:
+                for back in range(offset - 1, -1, -1):  # over glue: "Zeugnis me tune"
+                    negated.add(start + back)
+                    if _is_content(clause[back], lang):
+                        break
+        start += len(clause)
     return negated
 
 
@@ -451,23 +596,29 @@ def _is_menu(kb: KnowledgeBase, target: str) -> bool:
 
 
 def _evidence(
-    kb: KnowledgeBase, index: _Index, tokens: list[str], text: str, lang: str
+    kb: KnowledgeBase, index: _Index, clauses: list[list[str]], text: str, lang: str
 ) -> dict[str, _Evidence]:
     """Every target some keyword of which the message matches well enough."""
+    tokens = [token for clause in clauses for token in clause]
     scores = _word_scores(tokens, index)
     written = set(re.findall(r"\w+", text))
-    negated = _negated(tokens, lang)
+    negated = _negated(clauses, lang)
     found: dict[str, _Evidence] = {}
     numbers = sorted({number for word in scores for number in index.using.get(word, ())})
     for keyword in (index.keywords[number] for number in numbers):
         if keyword.as_written and not all(word in written for word in keyword.as_written):
             continue
         # A negated word ("nicht Schule", "keine Papiere") counts as missing, unless the
-        # keyword says "not" itself ("keine Papiere" for the answer about missing papers).
+        # keyword says "not" to it too ("keine Papiere" for the answer about missing papers);
+        # a word such a keyword says "not" to counts only negated ("keine Schule, Deutsch"
+        # is not "kein Deutsch in der Schule").
         heard = {
             word: scores[word]
             for word in keyword.words
-            if word in scores and (keyword.negative or scores[word][1] not in negated)
+            if word in scores
+            and (
+                word in _ANY_NEGATION or (scores[word][1] in negated) == (word in keyword.negates)
+            )
         }
         total = sum(
             weight * heard.get(word, (0.0, -1))[0]
@@ -476,20 +627,28 @@ def _evidence(
         value = keyword.factor * total / sum(keyword.weights)
         if value < CANDIDATE:
             continue
-        matched = [
-            (heard[word][1], weight)
-            for word, weight in zip(keyword.words, keyword.weights, strict=True)
-            if heard.get(word, (0.0, -1))[0] >= WORD_FLOOR
-        ]
-        literal = {heard[word][1] for word in keyword.words if heard.get(word, (0.0, -1))[0] >= 92}
-        positions = {position for position, weight in matched if weight == 1.0}
+        said = {
+            word: heard[word]
+            for word in keyword.words
+            if heard.get(word, (0, -1))[0] >= WORD_FLOOR
+        }
+        meant = [word for word in keyword.meaning if word in said]
         evidence = found.setdefault(keyword.target, _Evidence())
         evidence.quality = max(evidence.quality, value)
-        evidence.tokens |= positions
-        evidence.said |= {position for position, _weight in matched}
-        evidence.literal |= literal
+        evidence.tokens |= {said[word][1] for word in meant}
+        evidence.clear |= {said[word][1] for word in meant if said[word][0] >= HINT}
+        evidence.said |= {position for _score, position in said.values()}
+        evidence.literal |= {position for score, position in said.values() if score >= 92}
         evidence.numeric = evidence.numeric and keyword.numeric
+        evidence.bare = evidence.bare and bool(meant) and all(word.isdigit() for word in meant)
         evidence.weak = evidence.weak and keyword.factor < 1.0
+        content = keyword.content
+        if content and all(_surely(word, heard.get(word, (0.0, -1)), tokens) for word in content):
+            where = frozenset(heard[word][1] for word in content)
+            # Its glue said too ("عن بعد", not just "بعد"; a number's unit may be missing).
+            whole = all(word in said for word in keyword.words if word not in keyword.meaning)
+            specific = whole and any(index.spread[word] <= FEW for word in content)
+            evidence.complete.append((where, specific))
     # A number alone ("19") is no evidence; with its journey named ("19, Schule") it is.
     named = {_journey(kb, t) for t, e in found.items() if not e.numeric}
     return {t: e for t, e in found.items() if not e.numeric or _journey(kb, t) in named}
@@ -544,17 +703,71 @@ def _rivals(
         for target, score in ranked
         if target != choice
         and not (_journey(kb, target) == journey and (_is_menu(kb, target) or is_menu))
-        and not found[target].tokens < explained
+        and not (
+            found[target].tokens < explained
+            and len(found[target].tokens) < len(found[choice].tokens)
+        )
     ]
+
+
+def _other_matters(
+    kb: KnowledgeBase, index: _Index, found: dict[str, _Evidence], choice: str
+) -> list[str]:
+    """Targets with a keyword said completely in words that the choice leaves unexplained
+    (with the nodes that lead to it, or, for a journey's menu, the answers of its journey):
+    the message names a second matter ("Masern-Impfung … Schulpflicht?", "Jobcenter … wie
+    viel Geld?"). A language's name or an action (booking, a person) is no second matter:
+    "Dolmetscher für Arabisch", "Termin für die Schule"."""
+    journey = _journey(kb, choice)
+    context = index.above.get(choice, frozenset())
+    explained = set(found[choice].tokens)
+    for target, evidence in found.items():
+        if target in context or (
+            _journey(kb, target) == journey and (_is_menu(kb, target) or _is_menu(kb, choice))
+        ):
+            explained |= evidence.tokens
+    return [
+        target
+        for target, evidence in found.items()
+        if target != choice
+        and not evidence.weak
+        and not isinstance(kb.nodes[target], ActionNode)
+        and any(specific and not where & explained for where, specific in evidence.complete)
+    ]
+
+
+def _same_word(kb: KnowledgeBase, found: dict[str, _Evidence], choice: str) -> list[str]:
+    """Other answers for which the one word that names the chosen answer is a keyword too:
+    "Termin" is booking one or seeing one's own ("mein Termin"); "запис" does not say which."""
+    evidence = found[choice]
+    if _is_menu(kb, choice) or len(evidence.tokens) != 1:
+        return []
+    return [
+        target
+        for target, other in found.items()
+        if target != choice
+        and not _is_menu(kb, target)
+        and other.tokens == evidence.tokens
+        and any(where == other.tokens for where, _specific in other.complete)
+    ]
+
+
+def _chatty(found: dict[str, _Evidence], choice: str, tokens: list[str], lang: str) -> bool:
+    """A language's name is the language choice in a short request ("на русском, пожалуйста"),
+    not in a message that says much more ("ein Gesprächspartner auf Deutsch zum Üben")."""
+    evidence = found[choice]
+    others = [t for p, t in enumerate(tokens) if p not in evidence.tokens and _is_content(t, lang)]
+    return evidence.weak and len(others) > CHATTY
 
 
 def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
     """What the family most likely means by `text`; see the module docstring."""
-    tokens = fold(text).split()
+    clauses = _clauses(text)
+    tokens = [token for clause in clauses for token in clause]
     if not tokens:
         return Understanding("none")
     index = _index(kb, lang)
-    found = _evidence(kb, index, tokens, text, lang)
+    found = _evidence(kb, index, clauses, text, lang)
     if _medical(tokens):  # a doctor's appointment is not the KI's: never book it
         found = {t: e for t, e in found.items() if not _is_booking(kb, t)}
     strong = {t: e for t, e in found.items() if not e.weak}
@@ -566,7 +779,9 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
     ):  # a language's name counts only when nothing better was meant
         found = strong
     root = kb.resolve(kb.organisation.root)
-    if root in found and len(found) > 1:  # "Hallo, Schule bitte": the greeting is politeness
+    if root in found and any(
+        not evidence.tokens <= found[root].tokens for evidence in found.values()
+    ):  # "Hallo, Schule bitte": the greeting is politeness
         del found[root]
     if not found:
         return Understanding("none")
@@ -591,12 +806,18 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
         token for position, token in enumerate(tokens) if position not in found[choice].literal
     ]
     elsewhere = _names(unexplained, _ELSEWHERE)
-    if best >= CONFIDENT and clear and not presumed and not elsewhere:
+    # Who else could be meant, when the message names a second matter or when its one word
+    # is another answer's keyword too: those are offered beside the choice.
+    also = _other_matters(kb, index, found, choice) + _same_word(kb, found, choice)
+    doubtful = presumed or elsewhere or bool(also) or found[choice].bare
+    if best >= CONFIDENT and clear and not doubtful and not _chatty(found, choice, tokens, lang):
         return Understanding("jump", (choice,), best)
     offered: list[str] = []
-    for target, _score in ranked:
-        if _is_menu(kb, target) and any(_journey(kb, o) == _journey(kb, target) for o in offered):
-            continue  # the journey is offered already, by one of its answers
+    for target in [choice, *also, *(target for target, _score in ranked)]:
+        if target in offered or (
+            _is_menu(kb, target) and any(_journey(kb, o) == _journey(kb, target) for o in offered)
+        ):
+            continue  # offered already, or its journey by one of its answers
         offered.append(target)
         if len(offered) == MAX_OFFERED:
             break

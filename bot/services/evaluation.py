@@ -5,7 +5,7 @@ language, menu), a node id, or `none` for a message Lotse does not cover. A case
 - correct: the bot goes to the expected place (for a flow, anywhere inside it; for `none`,
   it does not pretend to know);
 - abstained: the bot asks back ("Did you mean …?") or says it did not understand, or it goes
-  to the menu of the right journey instead of the exact answer;
+  to the menu of the right journey instead of the exact answer, or to the main menu;
 - wrong: the bot confidently goes somewhere else (the figure to keep near zero).
 """
 
@@ -52,6 +52,10 @@ def verdict(kb: KnowledgeBase, case: Case) -> str:
     if result.kind != "jump":
         return "correct" if case.expect == "none" else "abstained"
     target = result.targets[0]
+    if intent_of(kb, target) == "menu" and case.expect != "menu":
+        # The main menu answers nothing: it is where "not understood" leads anyway, so
+        # (e.g. for a bare greeting) it pretends to know nothing.
+        return "correct" if case.expect == "none" else "abstained"
     if case.expect == "none":
         return "wrong"
     if case.expect in INTENTS:
