@@ -108,7 +108,25 @@ def _appointments(settings: Settings) -> list[Finding]:
                 "appointments.yaml has EXAMPLE hours (example: true); set the KI's real hours",
             )
         ]
-    return [Finding(True, "appointments", f"{len(kb.appointments.types)} appointment type(s)")]
+    findings = [Finding(True, "appointments", f"{len(kb.appointments.types)} appointment type(s)")]
+    # Capacity counts per type: types with the same contact (the same counsellors) can be
+    # booked at the same time up to the sum of their capacities. Say so, with the figure.
+    by_contact: dict[str, list[tuple[str, int]]] = {}
+    for type_id, kind in kb.appointments.types.items():
+        by_contact.setdefault(kind.contact, []).append((type_id, kind.capacity))
+    for contact, kinds in by_contact.items():
+        if len(kinds) > 1:
+            parts = " + ".join(f"{type_id} {capacity}" for type_id, capacity in kinds)
+            total = sum(capacity for _type, capacity in kinds)
+            findings.append(
+                Finding(
+                    True,
+                    "appointments",
+                    f"capacity counts per type: {parts} = up to {total} appointments at the same"
+                    f" time with {contact}; make sure that many counsellors are there",
+                )
+            )
+    return findings
 
 
 def _database(path: Path) -> Finding:

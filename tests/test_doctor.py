@@ -58,6 +58,7 @@ def test_doctor_all_well(tmp_path: Path) -> None:
     assert "token of bot 123456 is set" in result.output and TOKEN not in result.output
     assert "0 migration(s) to apply" in result.output
     assert "127.0.0.1:8080/tg, secret random" in result.output
+    assert "se_on_site 2 + se_video 1 = up to 3 appointments at the same time" in result.output
 
 
 def test_doctor_names_every_problem(tmp_path: Path) -> None:
