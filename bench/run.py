@@ -39,10 +39,11 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 from telegram.ext import filters as tg_filters  # noqa: E402
 
 from bot.channels.telegram import CHANNEL, build_application, running  # noqa: E402
+from bot.clock import BERLIN  # noqa: E402
 from bot.config import BUNDLED_KNOWLEDGE, BUNDLED_TRANSLATIONS, TelegramSettings  # noqa: E402
 from bot.engine import ButtonPress, Command, Event, Start, TextInput  # noqa: E402
 from bot.knowledge import KnowledgeBase, load_knowledge  # noqa: E402
-from bot.services.conversation import BERLIN, Conversations  # noqa: E402
+from bot.services.conversation import Conversations  # noqa: E402
 from bot.services.evaluation import evaluate, load_cases  # noqa: E402
 from bot.services.outbox import Outbox  # noqa: E402
 from bot.store import open_db  # noqa: E402
@@ -254,7 +255,8 @@ from pathlib import Path
 from bot.config import BUNDLED_KNOWLEDGE, BUNDLED_TRANSLATIONS
 from bot.engine import ButtonPress, State
 from bot.knowledge import load_knowledge
-from bot.services.conversation import BERLIN, Conversations
+from bot.clock import BERLIN
+from bot.services.conversation import Conversations
 from bot.store import open_db, transaction
 db = open_db(Path(tempfile.mkdtemp()) / "big.db")
 now = "2026-11-23T10:00:00+01:00"

@@ -123,7 +123,7 @@ def run(webhook: bool) -> None:
         live = LiveKnowledge(kb, settings.knowledge, settings.translations)
         handoff = None
         if settings.staff.enabled:
-            handoff = Handoff(database, settings.staff, telegram.CHANNEL, reload=live.reload)
+            handoff = Handoff(database, settings.staff, reload=live.reload)
         conversations = Conversations(database, live, handoff=handoff, retention=settings.privacy)
         outbox = Outbox(database, telegram.CHANNEL)
         app = telegram.build_application(
@@ -345,7 +345,7 @@ def report() -> None:
 def report_unanswered(days: int | None, as_json: bool, db_path: Path | None) -> None:
     """Questions Lotse could not place (kept with the families' yes), grouped by
     similarity, largest group first: count, languages, steps, examples."""
-    from bot.services.conversation import berlin_now
+    from bot.clock import berlin_now
     from bot.services.unanswered import report as unanswered_report
     from bot.services.unanswered import table
     from bot.store import open_db
@@ -394,7 +394,7 @@ def privacy() -> None:
 @click.option("--db", "db_path", type=click.Path(path_type=Path), help="SQLite file.")
 def privacy_purge(dry_run: bool, db_path: Path | None) -> None:
     """Delete what is older than its retention period ([privacy] in lotse.toml)."""
-    from bot.services.conversation import berlin_now
+    from bot.clock import berlin_now
     from bot.services.privacy import purge
     from bot.store import open_db
 
@@ -425,7 +425,7 @@ def _family_row(database: Database, channel: str, chat_id: str) -> int:
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="File (default: stdout).")
 def privacy_export(chat_id: str, channel: str, db_path: Path | None, output: Path | None) -> None:
     """Everything stored about one family as JSON, to answer a written request."""
-    from bot.services.conversation import berlin_now
+    from bot.clock import berlin_now
     from bot.services.privacy import export_file
     from bot.store import audit, open_db, transaction
 
@@ -453,7 +453,7 @@ def privacy_export(chat_id: str, channel: str, db_path: Path | None, output: Pat
 def privacy_delete(chat_id: str, channel: str, db_path: Path | None, yes: bool) -> None:
     """Delete everything about one family, as /delete does; staff are told when the bot
     runs next (the family is not)."""
-    from bot.services.conversation import berlin_now
+    from bot.clock import berlin_now
     from bot.services.privacy import delete
     from bot.store import open_db, transaction
 

@@ -43,6 +43,10 @@ def _(message: str) -> str:
     return message
 
 
+# Above a text shown in the next language of the chain (KnowledgeBase.render).
+FALLBACK_MARKER = _("Noch nicht in Ihrer Sprache:")
+
+
 def normalize_language(code: str | None) -> str | None:
     """'pt-BR' -> 'pt', 'UK' -> 'uk', 'kmr' -> 'ku'; None for empty input."""
     if not code:

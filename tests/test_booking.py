@@ -17,7 +17,7 @@ from icalendar import Calendar
 
 from bot import i18n
 from bot.catalogs import write_catalog
-from bot.engine import ButtonPress, Command, Reply, Start, TextInput
+from bot.engine import ButtonPress, Command, Media, Reply, Start, TextInput
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.knowledge.appointments import Appointments
 from bot.services.availability import bookable_slots, day_slots
@@ -478,7 +478,7 @@ def test_help_and_a_photo_keep_the_booking_going(tmp_path: Path, kb: KnowledgeBa
     press_label(conversations, "1", shown, "10:00")
     shown = conversations.handle("telegram", "1", Command("help"))
     assert "/menu" in shown[0].text and "Wie viele Kinder" in shown[-1].text
-    shown = conversations.unsupported("telegram", "1", "photo")
+    shown = conversations.handle("telegram", "1", Media("photo"))
     assert "Wie viele Kinder" in shown[-1].text
     assert (
         conversations.db.execute("SELECT COUNT(*) FROM bookings WHERE status = 'held'").fetchone()[

@@ -20,7 +20,7 @@ from bot.channels.telegram_staff import deliver_staff
 from bot.config import StaffSettings
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.services.conversation import Conversations
-from bot.services.handoff import Handoff
+from bot.services.handoff import CONSENT_YES, Handoff
 from bot.services.live_knowledge import LiveKnowledge
 from bot.services.outbox import Outbox
 from bot.store import open_db
@@ -65,7 +65,7 @@ async def staffed(
     staff = StaffSettings(
         chat_id=STAFF_CHAT, mediation_chat_id=MEDIATION_CHAT, user_ids=frozenset({STAFF})
     )
-    handoff = Handoff(db, staff, CHANNEL, reload=reload)
+    handoff = Handoff(db, staff, reload=reload)
     conversations = Conversations(db, knowledge, clock=lambda: now, handoff=handoff)
     config = settings(api)
     app = build_application(config, conversations, Outbox(db, CHANNEL))
@@ -99,7 +99,7 @@ async def handed_over(api: FakeBotAPI, family: Family, lang: str = "de") -> int:
     """The family starts, asks for a person, and its topic gets the context card."""
     await family.write("/start", lang)
     await family.write("/human", lang)
-    await family.press("pv:human:yes")  # the family agrees that staff read its messages
+    await family.press(CONSENT_YES)  # the family agrees that staff read its messages
     await api.wait_for(lambda: any("Ticket #" in shown(m) for m in api.messages(STAFF_CHAT)))
     return only_topic(api)
 
@@ -119,9 +119,9 @@ async def test_handoff_opens_one_topic_with_a_context_card_under_concurrent_mess
         school = await family.press(buttons(family.seen()[-1])["Schule für mein Kind"])
         assert school
         asked = await family.press("nav:human")  # the button under every answer
-        assert buttons(asked[-1])["✅ Ja, verbinden"] == "pv:human:yes"
+        assert buttons(asked[-1])["✅ Ja, verbinden"] == CONSENT_YES
         assert not lotse.conversations.db.execute("SELECT 1 FROM tickets").fetchall()
-        confirm = await family.press("pv:human:yes")
+        confirm = await family.press(CONSENT_YES)
         assert "mit dem Team des KI verbunden" in confirm[-1]["text"]
         assert "24 Stunden" in confirm[-1]["text"]
         api.text(FAMILY, "Erste Frage")  # before the topic exists
@@ -266,7 +266,7 @@ async def test_outside_office_hours_an_honest_reply_at_most_once_a_day(
     async with staffed(api, tmp_path / "lotse.db", lambda: kb, now=SATURDAY):
         await family.write("/start")
         await family.press("main_human")  # the handoff step of the main menu
-        replies = await family.press("pv:human:yes")
+        replies = await family.press(CONSENT_YES)
         assert "mit dem Team des KI verbunden" in replies[-1]["text"]
         assert sum("Büro geschlossen" in m["text"] for m in replies) == 1
         assert "Mo.–Fr. 08:30–16:00" in replies[-1]["text"]

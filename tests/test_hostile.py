@@ -67,7 +67,7 @@ async def lotse(
     staff = StaffSettings(
         chat_id=STAFF_CHAT, mediation_chat_id=MEDIATION_CHAT, user_ids=frozenset({STAFF})
     )
-    handoff = Handoff(db, staff, CHANNEL, reload=reload)
+    handoff = Handoff(db, staff, reload=reload)
     conversations = Conversations(db, knowledge, clock=lambda: MONDAY_MORNING, handoff=handoff)
     config = settings(api, **changes)
     app = build_application(config, conversations, Outbox(db, CHANNEL), limits=limits)

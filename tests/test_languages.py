@@ -8,13 +8,14 @@ import pytest
 
 from bot import i18n
 from bot.catalogs import status
+from bot.clock import BERLIN
 from bot.config import BUNDLED_TRANSLATIONS
 from bot.engine import ButtonPress, Command, Event, Reply, Start, State, TextInput
 from bot.engine.matcher import match_button
 from bot.knowledge import load_knowledge
 from bot.knowledge.loader import load_model_file
 from bot.knowledge.models import AskNode
-from bot.services.conversation import BERLIN, Conversations
+from bot.services.conversation import Conversations
 from bot.services.transcripts import TEST_TIME, Step, TranscriptFile
 from bot.store import open_db
 from bot.store.conversations import find_family, load_state

@@ -107,9 +107,7 @@ def test_a_booking_that_needs_a_mediator_asks_the_coordination_chat_once(
 ) -> None:
     db = open_db(tmp_path / "c.db")
     staff = StaffSettings(chat_id=STAFF_CHAT, mediation_chat_id=MEDIATION_CHAT)
-    conversations = Conversations(
-        db, lambda: kb, clock=lambda: SUNDAY, handoff=Handoff(db, staff, "telegram")
-    )
+    conversations = Conversations(db, lambda: kb, clock=lambda: SUNDAY, handoff=Handoff(db, staff))
     shown = start_booking(conversations, "1", "Montag, 23. November 2026")
     shown = press_label(conversations, "1", shown, "10:00")
     shown = press_label(conversations, "1", shown, "1")

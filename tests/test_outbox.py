@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
+from bot.clock import BERLIN
 from bot.engine import Button, Command, Reply, Start, TextInput
 from bot.knowledge import KnowledgeBase
-from bot.services.conversation import BERLIN, MEDIA_KINDS, Conversations
+from bot.services.conversation import Conversations
 from bot.services.outbox import Outbox
 from bot.store import open_db
 from bot.store.updates import KEEP
+from bot.types import Media, MediaKind
 
 NOW = dt.datetime(2026, 11, 22, 10, 0, tzinfo=BERLIN)
 FAMILY = "4242"
@@ -33,8 +36,7 @@ def test_an_update_queues_its_replies_in_the_outbox(conversations: Conversations
     pending = outbox.pending(FAMILY)
     assert [item.reply for item in pending] == replies
     assert outbox.pending("someone else") == [] and outbox.pending() == pending
-    for item in pending:
-        outbox.sent(item)
+    outbox.done(pending)
     assert outbox.pending() == []
 
 
@@ -110,17 +112,17 @@ def test_a_blocked_family_is_inactive_until_it_writes_again(
     outbox.blocked("nobody we know")  # no error
 
 
-@pytest.mark.parametrize("kind", MEDIA_KINDS)
+@pytest.mark.parametrize("kind", get_args(MediaKind))
 def test_unsupported_messages_keep_the_step_and_show_the_way_on(
-    conversations: Conversations, kind: str
+    conversations: Conversations, kind: MediaKind
 ) -> None:
     shown = conversations.handle("telegram", FAMILY, Start(), update_id=1)
     state = conversations.db.execute("SELECT state FROM conversations").fetchone()
-    replies = conversations.unsupported("telegram", FAMILY, kind, update_id=2)
+    replies = conversations.handle("telegram", FAMILY, Media(kind), update_id=2)
     assert "/menu" in replies[0].text  # help, after the notice
     assert replies[-1].buttons == shown[-1].buttons
     assert conversations.db.execute("SELECT state FROM conversations").fetchone() == state
-    assert conversations.unsupported("telegram", FAMILY, kind, update_id=2) == []
+    assert conversations.handle("telegram", FAMILY, Media(kind), update_id=2) == []
 
 
 def test_the_apology_is_in_the_familys_language(conversations: Conversations) -> None:

@@ -23,7 +23,7 @@ from bot.engine import ButtonPress, Command, Reply, Start, State, TextInput
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.services import privacy
 from bot.services.conversation import Conversations
-from bot.services.handoff import Handoff
+from bot.services.handoff import CONSENT_NO, CONSENT_YES, Handoff
 from bot.store import audit, open_db, tickets, transaction
 from bot.store import bookings as booking_store
 from bot.store.conversations import family_id, find_family, save_state
@@ -57,7 +57,7 @@ def conversations_at(
     path: Path, knowledge: KnowledgeBase, now: dt.datetime = NOW, handoff: bool = False
 ) -> Conversations:
     db = open_db(path)
-    staff = Handoff(db, StaffSettings(chat_id=STAFF_CHAT), "telegram") if handoff else None
+    staff = Handoff(db, StaffSettings(chat_id=STAFF_CHAT)) if handoff else None
     return Conversations(db, lambda: knowledge, clock=lambda: now, handoff=staff)
 
 
@@ -335,12 +335,16 @@ def test_staff_read_a_familys_messages_only_after_its_yes_asked_once(
     conversations.handle("telegram", CHAT, Start())
     asked = conversations.handle("telegram", CHAT, Command("human"))
     assert "Einverstanden?" in asked[-1].text
-    assert [b.id for b in asked[-1].buttons] == [privacy.HUMAN_YES, privacy.HUMAN_NO, "nav:menu"]
-    no = conversations.handle("telegram", CHAT, ButtonPress(privacy.HUMAN_NO))
+    assert [b.id for b in asked[-1].buttons] == [
+        CONSENT_YES,
+        CONSENT_NO,
+        "nav:menu",
+    ]
+    no = conversations.handle("telegram", CHAT, ButtonPress(CONSENT_NO))
     assert "Telefon" in no[-1].text and db.execute("SELECT * FROM tickets").fetchall() == []
     assert staff_pending(db) == []  # nothing went to staff
     conversations.handle("telegram", CHAT, Command("human"))
-    yes = conversations.handle("telegram", CHAT, ButtonPress(privacy.HUMAN_YES))
+    yes = conversations.handle("telegram", CHAT, ButtonPress(CONSENT_YES))
     assert "mit dem Team des KI verbunden" in yes[-1].text
     family = find_family(db, "telegram", CHAT)
     assert family is not None

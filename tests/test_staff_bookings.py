@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.knowledge import KnowledgeBase
-from bot.services import staff_bookings
+from bot.services import booking_posts
 from bot.services.conversation import Conversations
 from bot.store import audit, transaction
 from bot.store import bookings as store
@@ -350,9 +350,9 @@ def test_bookings_cancelled_when_a_family_deletes_its_data_are_posted(
     db = conversations.db
     now = conversations.clock()
     with transaction(db):  # what /delete does before the family's rows go
-        done = store.cancel(db, 1, now, reason=staff_bookings.DELETED)
+        done = store.cancel(db, 1, now, reason=booking_posts.DELETED)
         assert done is not None
-        staff_bookings.cancelled(db, kb, STAFF_CHAT, done, now, by=staff_bookings.DELETED)
+        booking_posts.cancelled(db, kb, STAFF_CHAT, done, now, by=booking_posts.DELETED)
     (post,) = staff_pending(db)  # no family: the post outlives the family's rows
     assert (post.chat_id, post.thread_id, post.family_id) == (STAFF_CHAT, None, None)
     assert post.text.startswith("✖ Termin #1 abgesagt – die Familie hat ihre Daten gelöscht")

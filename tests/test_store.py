@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.clock import BERLIN
 from bot.engine import ButtonPress, Start, TextInput
-from bot.engine.state import State
 from bot.knowledge import KnowledgeBase
-from bot.services.conversation import BERLIN, Conversations
+from bot.services.conversation import Conversations
 from bot.store import open_db, transaction
 from bot.store.conversations import family_id, load_state, save_state
 from bot.store.migrations import migrations
+from bot.types import State
 
 NOW = dt.datetime(2026, 11, 22, 10, 0, tzinfo=BERLIN)
 

@@ -27,22 +27,18 @@ import contextlib
 import logging
 import re
 import secrets
-from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from telegram import (
     BotCommand,
     BotCommandScopeAllPrivateChats,
     ChatMemberUpdated,
-    InputFile,
-    LinkPreviewOptions,
     Message,
     Update,
 )
-from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import (
-    BadRequest,
     Conflict,
     Forbidden,
     InvalidToken,
@@ -52,9 +48,7 @@ from telegram.error import (
 )
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
-    CallbackContext,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
@@ -65,23 +59,36 @@ from telegram.ext import (
 )
 
 from bot import i18n
-from bot.channels.telegram_format import button_press, clean_text, html_messages, keyboard
+from bot.channels import telegram_staff as staff
+from bot.channels.telegram_delivery import (
+    CHANNEL,
+    Lotse,
+    LotseApp,
+    LotseContext,
+    blocked,
+    deliver,
+    keep,
+    lotse_of,
+    ref_of,
+    send,
+)
+from bot.channels.telegram_format import button_press, clean_text
+from bot.channels.telegram_staff import deliver_staff, set_staff_commands
 from bot.config import LimitsSettings, TelegramSettings
-from bot.engine import Command, Event, Reply, Start, TextInput
 from bot.i18n import _
 from bot.services import flood
 from bot.services.conversation import Conversations
-from bot.services.outbox import Outbox, Queued
+from bot.services.outbox import Outbox
+from bot.services.staff import StaffDesk
 from bot.store import tickets
-from bot.store.conversations import find_family
+from bot.types import Command, Event, Media, MediaKind, Refusal, Reply, Start, TextInput
 
-CHANNEL = "telegram"
+__all__ = ["CHANNEL", "Lotse", "LotseApp", "LotseContext", "build_application", "deliver", "run"]
+
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 MENU_COMMANDS = ("start", "menu", "language", "help", "human", "mydata", "delete")  # setMyCommands
 ENGINE_COMMANDS = ("menu", "back", "help", "human", "language")
 RATE_LIMIT_RETRIES = 3  # a 429 waits retry_after and tries again, this many times
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-_LOTSE = "lotse"
 
 log = logging.getLogger(__name__)
 
@@ -104,117 +111,12 @@ COMMAND_DESCRIPTIONS = {
 }
 
 
-@dataclass
-class Lotse:
-    """What the handlers need; kept in bot_data and read through `LotseContext.lotse`."""
-
-    conversations: Conversations
-    outbox: Outbox
-    retry_seconds: float
-    limits: LimitsSettings | None = None  # None: no limits (tests that are not about them)
-    gate: flood.FloodGate | None = None  # flood control per family
-    sending: asyncio.Lock = field(default_factory=asyncio.Lock)
-    retrier: asyncio.Task[None] | None = None
-    staff_sending: asyncio.Lock = field(default_factory=asyncio.Lock)
-    topic_locks: dict[int, asyncio.Lock] = field(default_factory=dict)  # family -> its lock
-
-
-class LotseContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """The handlers' context, with Lotse's services as a property."""
-
-    @property
-    def lotse(self) -> Lotse:
-        return _lotse(self.bot_data)
-
-
-LotseApp = Application[
-    ExtBot[Any], LotseContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any
-]
-
-
 # --- sending -----------------------------------------------------------------------------
-
-
-async def _send(
-    bot: ExtBot[Any],
-    chat_id: int,
-    reply: Reply,
-    *,
-    first_part: int = 0,
-    part_sent: Callable[[int], None] | None = None,
-) -> None:
-    """One reply as one or more messages, then its files (the buttons go with the last
-    part), starting at `first_part`; `part_sent(n)` is told after each part but the last."""
-    texts = html_messages(reply.text)
-    markup = keyboard(reply.buttons)
-    parts = len(texts) + len(reply.files)
-    for index in range(first_part, parts):
-        last = index == parts - 1
-        if index < len(texts):
-            await bot.send_message(
-                chat_id,
-                texts[index],
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup if last else None,
-                link_preview_options=NO_PREVIEW,
-            )
-        else:
-            attachment = reply.files[index - len(texts)]
-            await bot.send_document(
-                chat_id,
-                InputFile(attachment.data, filename=attachment.name),
-                reply_markup=markup if last else None,
-            )
-        if part_sent is not None and not last:
-            part_sent(index + 1)
-
-
-async def _send_queued(bot: ExtBot[Any], outbox: Outbox, item: Queued) -> None:
-    """Sends one outbox row, noting each message that got out, so a retry repeats none."""
-    if item.copy_from is not None:  # a staff or mediator message, copied by its id
-        await bot.copy_message(int(item.external_id), *item.copy_from)
-        outbox.sent(item)
-        return
-    await _send(
-        bot,
-        int(item.external_id),
-        item.reply,
-        first_part=item.sent_parts,
-        part_sent=lambda parts: outbox.parts_sent(item, parts),
-    )
-    outbox.sent(item)
-
-
-async def deliver(bot: ExtBot[Any], lotse: Lotse, external_id: str | None = None) -> None:
-    """Sends what waits in the outbox (for one family, or for all), oldest first.
-
-    A family that blocked the bot is marked inactive and its replies dropped; a reply
-    Telegram refuses for good is dropped and logged; on a network error or a 429 that
-    outlasted the rate limiter's retries, that family's replies wait for the next try
-    (the next update, the retry timer, or the next start).
-    """
-    async with lotse.sending:
-        waiting: set[str] = set()
-        for item in lotse.outbox.pending(external_id):
-            if item.external_id in waiting:
-                continue
-            try:
-                await _send_queued(bot, lotse.outbox, item)
-            except Forbidden:
-                log.info("outbox %s: the family blocked the bot; marked inactive", item.id)
-                _blocked(lotse, item.external_id, blocked=True)
-                waiting.add(item.external_id)
-            except BadRequest as exc:
-                log.error("outbox %s: Telegram refused the reply (%s); dropped", item.id, exc)
-                lotse.outbox.undeliverable(item)
-            except TelegramError as exc:
-                log.warning("outbox %s: not sent yet (%s); will retry", item.id, exc)
-                waiting.add(item.external_id)
 
 
 async def _retry_forever(app: LotseApp) -> None:
     """Every few seconds: queues due appointment reminders, then sends what waits."""
-    lotse = _lotse(app.bot_data)
+    lotse = lotse_of(app.bot_data)
     while True:
         await asyncio.sleep(lotse.retry_seconds)
         try:
@@ -230,35 +132,25 @@ async def _retry_forever(app: LotseApp) -> None:
         except Exception:
             log.exception("retrying the outbox failed")
         if lotse.conversations.handoff is not None:
-            from bot.channels.telegram_staff import deliver_staff
-
             try:
                 await deliver_staff(app.bot, lotse)
             except Exception:
                 log.exception("retrying the staff outbox failed")
 
 
-def _blocked(lotse: Lotse, external_id: str, *, blocked: bool) -> None:
-    """Notes that a family blocked the bot (or allowed it again), and tells its topic."""
-    if blocked:
-        lotse.outbox.blocked(external_id)
-    else:
-        lotse.outbox.unblocked(external_id)
+async def _deliver_after(bot: ExtBot[Any], lotse: Lotse, marks: tuple[int, int | None]) -> None:
+    """Sends what the last event queued: the replies of the chats it wrote to (a family's,
+    or the family a mediator or staff wrote to), then staff chats' messages."""
+    await deliver(bot, lotse, after=marks[0])
+    if marks[1] is not None:
+        await deliver_staff(bot, lotse, after=marks[1])
+
+
+def _marks(lotse: Lotse) -> tuple[int, int | None]:
+    """Where the outboxes stand before an event (see Outbox.mark)."""
     handoff = lotse.conversations.handoff
-    if handoff is not None:
-        handoff.family_blocked(external_id, blocked, lotse.conversations.clock())
-
-
-async def _deliver_all(bot: ExtBot[Any], lotse: Lotse, family: str | None) -> None:
-    """The family's replies, then (with a staff chat) what waits for staff chats and for
-    other families (a mediator's message goes to the family it mediates for)."""
-    if lotse.conversations.handoff is None:
-        await deliver(bot, lotse, family)
-        return
-    from bot.channels.telegram_staff import deliver_staff
-
-    await deliver(bot, lotse)
-    await deliver_staff(bot, lotse)
+    staff = tickets.staff_last_id(handoff.db) if handoff is not None else None
+    return lotse.outbox.mark(), staff
 
 
 # --- handlers ----------------------------------------------------------------------------
@@ -285,7 +177,7 @@ def _say(lotse: Lotse, family: str, text: str) -> Reply:
 async def _tell(bot: ExtBot[Any], family: str, reply: Reply, update_id: int) -> None:
     """A short notice, sent at once: lost, not repeated, if Telegram cannot be reached."""
     try:
-        await _send(bot, int(family), reply)
+        await send(bot, int(family), reply)
     except TelegramError as exc:
         log.warning("update %s: notice not sent (%s)", update_id, exc)
 
@@ -325,16 +217,8 @@ async def _admitted(update: Update, context: LotseContext, family: str) -> bool:
 
 
 def _talks_to_staff(lotse: Lotse, external_id: str) -> bool:
-    """Whether the chat talks to people: a family with an open ticket (its messages go to
-    staff as they are), or a mediator on an open request (theirs go to the family)."""
-    handoff = lotse.conversations.handoff
-    if handoff is None:
-        return False
-    family = find_family(handoff.db, CHANNEL, external_id)
-    if family is not None and handoff.ticket(family) is not None:
-        return True
-    mediator = int(external_id) if external_id.lstrip("-").isdigit() else None
-    return mediator is not None and tickets.family_of_mediator(handoff.db, mediator) is not None
+    """Whether the chat talks to people (a ticket, or a mediator on a request)."""
+    return lotse.conversations.talks_to_people(CHANNEL, external_id)
 
 
 async def _converse(
@@ -352,17 +236,14 @@ async def _converse(
     if family is None or not (admitted or await _admitted(update, context, family)):
         return
     lotse = context.lotse
-    message = update.message  # a typed message may be relayed to staff by its id
-    ref = (message.chat_id, message.message_id) if message is not None else None
     tell_cut = cut and not _talks_to_staff(lotse, family)
-    replies = lotse.conversations.handle(
-        CHANNEL, family, event, update_id=update.update_id, message=ref
-    )
+    marks = _marks(lotse)
+    replies = lotse.conversations.handle(CHANNEL, family, event, update_id=update.update_id)
     if tell_cut and replies:  # no replies: handled before (a re-delivery)
         await _tell(context.bot, family, _say(lotse, family, _CUT), update.update_id)
     for goodbye in lotse.conversations.farewell(CHANNEL, family):  # /delete: no outbox left
         await _tell(context.bot, family, goodbye, update.update_id)
-    await _deliver_all(context.bot, lotse, family)
+    await _deliver_after(context.bot, lotse, marks)
 
 
 async def on_start(update: Update, context: LotseContext) -> None:
@@ -386,7 +267,8 @@ async def on_text(update: Update, context: LotseContext) -> None:
     assert message is not None and message.text is not None  # filters.TEXT guarantees it
     limits = context.lotse.limits
     text, cut = clean_text(message.text, limits.max_text_chars if limits else None)
-    await _converse(update, context, TextInput(text), cut=cut)
+    ref = ref_of(message.chat_id, message.message_id)  # staff may get it by its id
+    await _converse(update, context, TextInput(text, ref), cut=cut)
 
 
 async def on_button(update: Update, context: LotseContext) -> None:
@@ -414,12 +296,10 @@ async def on_button(update: Update, context: LotseContext) -> None:
 async def _on_mediation_button(update: Update, context: LotseContext) -> None:
     """A mediator's accept/decline button; pressed (or forged) in a family's private chat
     it is just a button the engine does not know, answered kindly."""
-    from bot.channels.telegram_staff import on_mediation_button
-
     if _family(update) is not None:
         await on_button(update, context)
     else:
-        await on_mediation_button(update, context)
+        await staff.on_mediation_button(update, context)
 
 
 async def _on_other_chat(update: Update, context: LotseContext) -> None:
@@ -428,8 +308,8 @@ async def _on_other_chat(update: Update, context: LotseContext) -> None:
     log.info("update %s: message from chat %s ignored", update.update_id, chat and chat.id)
 
 
-def media_kind(message: Message) -> str:
-    """What kind of non-text message this is, in the words of `Conversations.unsupported`."""
+def media_kind(message: Message) -> MediaKind:
+    """What kind of non-text message this is."""
     if message.voice or message.audio or message.video_note:
         return "voice"
     if message.photo or message.video or message.animation:
@@ -459,7 +339,7 @@ def file_size(message: Message) -> int | None:
     return max(sizes, default=None)
 
 
-def refused(limits: LimitsSettings | None, message: Message) -> str | None:
+def refused(limits: LimitsSettings | None, message: Message) -> Refusal | None:
     """Why a message may not go to staff under [limits]: "not_allowed" (its kind is not in
     media_types), "too_large" (a file over max_file_bytes), or None."""
     if limits is None:
@@ -481,15 +361,12 @@ async def on_media(update: Update, context: LotseContext) -> None:
     if family is None or message is None or not await _admitted(update, context, family):
         return
     lotse = context.lotse
-    kind = media_kind(message)
-    ref: tuple[int, int] | None = (message.chat_id, message.message_id)
     why = refused(lotse.limits, message)
-    if why is not None:
-        ref = None  # not relayed, to staff or (from a mediator) to a family
-        if _talks_to_staff(lotse, family):
-            kind = why
-    lotse.conversations.unsupported(CHANNEL, family, kind, update_id=update.update_id, message=ref)
-    await _deliver_all(context.bot, lotse, family)
+    ref = ref_of(message.chat_id, message.message_id) if why is None else None
+    marks = _marks(lotse)
+    event = Media(media_kind(message), ref, why)
+    lotse.conversations.handle(CHANNEL, family, event, update_id=update.update_id)
+    await _deliver_after(context.bot, lotse, marks)
 
 
 async def on_membership(update: Update, context: LotseContext) -> None:
@@ -499,14 +376,12 @@ async def on_membership(update: Update, context: LotseContext) -> None:
     if family is None or change is None:
         return
     if change.new_chat_member.status == ChatMemberStatus.BANNED:
-        _blocked(context.lotse, family, blocked=True)
+        blocked(context.lotse, family, blocked=True)
     elif change.new_chat_member.status == ChatMemberStatus.MEMBER:
-        _blocked(context.lotse, family, blocked=False)
+        blocked(context.lotse, family, blocked=False)
     else:
         return
     if context.lotse.conversations.handoff is not None:
-        from bot.channels.telegram_staff import deliver_staff
-
         await deliver_staff(context.bot, context.lotse)
 
 
@@ -518,7 +393,7 @@ async def on_error(update: object, context: LotseContext) -> None:
     if isinstance(error, Forbidden):
         log.info("update %s: the family blocked the bot; marked inactive", update_id)
         if family is not None:
-            _blocked(context.lotse, family, blocked=True)
+            blocked(context.lotse, family, blocked=True)
         return
     if isinstance(error, NetworkError | RetryAfter):  # PTB retries polling; the outbox, sends
         log.warning("update %s: Telegram not reachable (%s)", update_id, error)
@@ -530,7 +405,7 @@ async def on_error(update: object, context: LotseContext) -> None:
     if family is not None:
         reply = context.lotse.conversations.apology(CHANNEL, family)
         try:
-            await _send(context.bot, int(family), reply)
+            await send(context.bot, int(family), reply)
         except TelegramError as exc:
             log.warning("update %s: apology not sent (%s)", update_id, exc)
 
@@ -636,15 +511,9 @@ def guard_logs(*secrets_: str) -> None:
             logger.addFilter(REDACTOR)
 
 
-def _lotse(bot_data: dict[Any, Any]) -> Lotse:
-    lotse = bot_data[_LOTSE]
-    assert isinstance(lotse, Lotse)
-    return lotse
-
-
 async def set_commands(app: LotseApp) -> None:
     """The command menu, once per language Lotse speaks, and in German for all others."""
-    catalogs = _lotse(app.bot_data).conversations.knowledge().catalogs
+    catalogs = lotse_of(app.bot_data).conversations.knowledge().catalogs
     scope = BotCommandScopeAllPrivateChats()
     for lang in (None, *i18n.available_languages(catalogs)):
         t = i18n.ui(lang or i18n.SOURCE_LANGUAGE, catalogs)
@@ -656,8 +525,7 @@ async def set_commands(app: LotseApp) -> None:
 
 async def _startup(app: LotseApp) -> None:
     """After connecting, before updates: the command menu, then replies left from before."""
-    lotse = _lotse(app.bot_data)
-    from bot.channels.telegram_staff import deliver_staff, set_staff_commands
+    lotse = lotse_of(app.bot_data)
 
     try:
         await set_commands(app)
@@ -671,7 +539,7 @@ async def _startup(app: LotseApp) -> None:
 
 async def _shutdown(app: LotseApp) -> None:
     """Stops the retry timer; what is still waiting is sent at the next start."""
-    lotse = _lotse(app.bot_data)
+    lotse = lotse_of(app.bot_data)
     if lotse.retrier is not None:
         lotse.retrier.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -719,12 +587,11 @@ def build_application(
         .build()
     )
     gate = flood.FloodGate(limits.burst, limits.per_minute) if limits is not None else None
-    app.bot_data[_LOTSE] = Lotse(conversations, outbox, settings.retry_seconds, limits, gate)
-    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     handoff = conversations.handoff
+    desk = StaffDesk(handoff, CHANNEL) if handoff is not None else None
+    keep(app.bot_data, Lotse(conversations, outbox, settings.retry_seconds, limits, gate, desk))
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     if handoff is not None:  # the staff side first: its chats never reach the family handlers
-        from bot.channels import telegram_staff as staff
-
         staff_chats = [handoff.staff_chat]
         if handoff.settings.mediation_chat_id is not None:
             staff_chats.append(handoff.settings.mediation_chat_id)

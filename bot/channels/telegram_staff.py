@@ -11,21 +11,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ExtBot
 
+from bot.channels.telegram_delivery import (
+    CHANNEL,
+    Lotse,
+    LotseContext,
+    copy_source,
+    deliver,
+    ref_of,
+)
 from bot.channels.telegram_format import html_messages, keyboard
-from bot.services import mediation
+from bot.services import staff as staff_commands
 from bot.services.handoff import Handoff
+from bot.services.staff import StaffDesk
 from bot.store import tickets, transaction
 from bot.store.tickets import StaffMessage
-
-if TYPE_CHECKING:
-    from bot.channels.telegram import Lotse, LotseContext
+from bot.types import Chat
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +50,7 @@ def _handoff(lotse: Lotse) -> Handoff:
 async def _send(bot: ExtBot[Any], chat_id: int, thread_id: int | None, item: StaffMessage) -> None:
     if item.kind == "copy":
         assert item.copy_from is not None
-        await bot.copy_message(
-            chat_id, item.copy_from[0], item.copy_from[1], message_thread_id=thread_id
-        )
+        await bot.copy_message(chat_id, *copy_source(item.copy_from), message_thread_id=thread_id)
     elif item.kind == "title":
         assert thread_id is not None
         await bot.edit_forum_topic(chat_id, thread_id, name=item.text)
@@ -79,7 +84,9 @@ async def _topic(bot: ExtBot[Any], lotse: Lotse, family: int, *, recreated: bool
     topic = await bot.create_forum_topic(handoff.staff_chat, title)
     thread = topic.message_thread_id
     with transaction(db):
-        saved = tickets.save_topic(db, family, handoff.staff_chat, thread, handoff_now(lotse))
+        saved = tickets.save_topic(
+            db, family, handoff.staff_chat, thread, lotse.conversations.clock()
+        )
     if not saved:  # another process was first: use its topic, remove ours
         try:
             await bot.delete_forum_topic(handoff.staff_chat, thread)
@@ -99,47 +106,56 @@ async def _topic(bot: ExtBot[Any], lotse: Lotse, family: int, *, recreated: bool
     return thread
 
 
-def handoff_now(lotse: Lotse) -> Any:
-    return lotse.conversations.clock()
-
-
 async def deliver_topic(bot: ExtBot[Any], lotse: Lotse, family: int) -> None:
     """Sends what waits for one family's topic, oldest first, under the family's lock."""
     handoff = _handoff(lotse)
     lock = lotse.topic_locks.setdefault(family, asyncio.Lock())
     async with lock:
-        recreated = False
-        for item in tickets.staff_pending(handoff.db, family):
-            for _attempt in range(2):
-                try:
-                    thread = await _topic(bot, lotse, family, recreated=recreated)
-                    await _send(bot, handoff.staff_chat, thread, item)
-                except BadRequest as exc:
-                    if THREAD_GONE in str(exc).lower() and not recreated:
-                        log.warning("family %s: topic gone; creating it again", family)
-                        found = tickets.topic_of(handoff.db, family)
-                        with transaction(handoff.db):
-                            if found is not None:
-                                tickets.forget_topic(handoff.db, family, found[1])
-                        recreated = True
-                        continue
-                    log.error("staff message %s refused (%s); dropped", item.id, exc)
-                    tickets.staff_sent(handoff.db, item.id)
-                    break
-                except TelegramError as exc:
-                    log.warning("staff message %s not sent yet (%s); will retry", item.id, exc)
-                    return
-                else:
-                    tickets.staff_sent(handoff.db, item.id)
-                    break
+        items = tickets.staff_pending(handoff.db, family)
+        await _topic_items(bot, lotse, handoff, family, items)
 
 
-async def deliver_staff(bot: ExtBot[Any], lotse: Lotse) -> None:
-    """Sends everything waiting for staff chats: families' topics, then other chats."""
+async def _topic_items(
+    bot: ExtBot[Any],
+    lotse: Lotse,
+    handoff: Handoff,
+    family: int,
+    items: list[StaffMessage],
+) -> None:
+    """Each message is deleted from the staff outbox once sent (as in `deliver`)."""
+    recreated = False
+    for item in items:
+        for _attempt in range(2):
+            try:
+                thread = await _topic(bot, lotse, family, recreated=recreated)
+                await _send(bot, handoff.staff_chat, thread, item)
+            except BadRequest as exc:
+                if THREAD_GONE in str(exc).lower() and not recreated:
+                    log.warning("family %s: topic gone; creating it again", family)
+                    found = tickets.topic_of(handoff.db, family)
+                    with transaction(handoff.db):
+                        if found is not None:
+                            tickets.forget_topic(handoff.db, family, found[1])
+                    recreated = True
+                    continue
+                log.error("staff message %s refused (%s); dropped", item.id, exc)
+                tickets.staff_sent(handoff.db, [item.id])
+                break
+            except TelegramError as exc:
+                log.warning("staff message %s not sent yet (%s); will retry", item.id, exc)
+                return
+            else:
+                tickets.staff_sent(handoff.db, [item.id])
+                break
+
+
+async def deliver_staff(bot: ExtBot[Any], lotse: Lotse, *, after: int | None = None) -> None:
+    """Sends what waits for staff chats: families' topics, then other chats; with
+    `after` (tickets.staff_last_id), only of the topics and chats written to since."""
     handoff = lotse.conversations.handoff
     if handoff is None:
         return
-    waiting = tickets.staff_pending(handoff.db)
+    waiting = tickets.staff_pending(handoff.db, after=after)
     families = dict.fromkeys(
         item.family_id for item in waiting if item.chat_id is None and item.family_id is not None
     )
@@ -147,32 +163,17 @@ async def deliver_staff(bot: ExtBot[Any], lotse: Lotse) -> None:
         assert family is not None
         await deliver_topic(bot, lotse, family)
     async with lotse.staff_sending:
-        for item in tickets.staff_pending(handoff.db):
+        for item in tickets.staff_pending(handoff.db, after=after):
             if item.chat_id is None:
                 continue
             try:
                 await _send(bot, item.chat_id, item.thread_id, item)
-            except (BadRequest, Forbidden) as exc:  # e.g. a mediator who never started the bot
+            except (BadRequest, Forbidden) as exc:  # e.g. a mediator who never started
                 log.error("staff message %s refused (%s); dropped", item.id, exc)
             except TelegramError as exc:
                 log.warning("staff message %s not sent yet (%s); will retry", item.id, exc)
                 return
-            tickets.staff_sent(handoff.db, item.id)
-
-
-STAFF_COMMANDS = {
-    "close": "Gespräch beenden; Lotse antwortet wieder",
-    "send": "Antwort aus dem Wissen schicken: /send KNOTEN",
-    "book": "der Familie die Terminbuchung anbieten",
-    "interpreter": "Sprachmittlung anfragen: /interpreter SPRACHE; …",
-    "interpreter_done": "Sprachmittlung beenden",
-    "today": "die Termine von heute",
-    "week": "die Termine der nächsten 7 Tage",
-    "cancel": "Termin absagen: /cancel NUMMER GRUND",
-    "noshow": "Familie nicht erschienen: /noshow NUMMER",
-    "reload": "Wissen und Übersetzungen neu laden",
-    "help": "Befehle und Notizregel",
-}
+            tickets.staff_sent(handoff.db, [item.id])
 
 
 async def set_staff_commands(bot: ExtBot[Any], lotse: Lotse) -> None:
@@ -180,17 +181,20 @@ async def set_staff_commands(bot: ExtBot[Any], lotse: Lotse) -> None:
     handoff = lotse.conversations.handoff
     if handoff is None:
         return
-    commands = [BotCommand(name, text) for name, text in STAFF_COMMANDS.items()]
+    commands = [BotCommand(c.name, c.menu) for c in staff_commands.COMMANDS]
     await bot.set_my_commands(commands, scope=BotCommandScopeChat(handoff.staff_chat))
 
 
 # --- handlers ----------------------------------------------------------------------------
 
 
+def _desk(lotse: Lotse) -> StaffDesk:
+    assert lotse.staff is not None  # handlers are wired only with a staff chat
+    return lotse.staff
+
+
 async def on_staff_message(update: Update, context: LotseContext) -> None:
     """A message in the staff supergroup: from configured staff only."""
-    from bot.channels.telegram import deliver
-
     message = update.effective_message
     user = update.effective_user
     if message is None:
@@ -201,24 +205,24 @@ async def on_staff_message(update: Update, context: LotseContext) -> None:
         log.info("update %s: staff chat message from a non-staff user ignored", update.update_id)
         return
     thread = message.message_thread_id if message.is_topic_message else None
-    family = handoff.staff_message(
+    marks = lotse.outbox.mark(), tickets.staff_last_id(handoff.db)
+    _desk(lotse).message(
         lotse.conversations.knowledge(),
-        user.id,
+        str(user.id),
         update.update_id,
         thread,
-        message.message_id,
+        ref_of(message.chat_id, message.message_id),
         message.text if message.text is not None else message.caption,
         lotse.conversations.clock(),
     )
-    if family is not None:
-        await deliver(context.bot, lotse, family)
-    await deliver_staff(context.bot, lotse)
+    await deliver(context.bot, lotse, after=marks[0])
+    await deliver_staff(context.bot, lotse, after=marks[1])
 
 
 async def on_mediation_button(update: Update, context: LotseContext) -> None:
-    """Accept / decline under a request in the coordination chat."""
-    from bot.channels.telegram import deliver
-
+    """Accept / decline under a request in the coordination chat. Whoever presses is the
+    mediator: their private chat with the bot (its id is their user id) gets the family's
+    messages while the request runs."""
     query = update.callback_query
     assert query is not None
     lotse = context.lotse
@@ -231,18 +235,17 @@ async def on_mediation_button(update: Update, context: LotseContext) -> None:
         await query.answer()
     except TelegramError as exc:
         log.warning("update %s: callback not answered (%s)", update.update_id, exc)
-    family = mediation.decide(
-        handoff,
+    marks = lotse.outbox.mark(), tickets.staff_last_id(handoff.db)
+    _desk(lotse).mediation_button(
         lotse.conversations.knowledge(),
         update.update_id,
         query.data or "",
-        query.from_user.id,
+        Chat(CHANNEL, str(query.from_user.id)),
         query.from_user.full_name,
         lotse.conversations.clock(),
     )
-    if family is not None:
-        await deliver(context.bot, lotse, family)
-    await deliver_staff(context.bot, lotse)
+    await deliver(context.bot, lotse, after=marks[0])
+    await deliver_staff(context.bot, lotse, after=marks[1])
 
 
 async def on_other_chat(update: Update, context: LotseContext) -> None:

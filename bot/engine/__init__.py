@@ -1,18 +1,23 @@
-"""The dialogue engine: pure functions over the knowledge, no I/O, no Telegram."""
+"""The dialogue engine: pure functions over the knowledge, no I/O, no Telegram.
+
+The shared types live in `bot.types`; they are re-exported here because an engine caller
+needs them with `handle`."""
 
 from bot.engine.dialogue import Outcome, handle
-from bot.engine.events import (
+from bot.types import (
     Attachment,
     Button,
     ButtonPress,
     Command,
     Effect,
     Event,
+    Media,
+    MessageRef,
     Reply,
     Start,
+    State,
     TextInput,
 )
-from bot.engine.state import State
 
 __all__ = [
     "Attachment",
@@ -21,6 +26,8 @@ __all__ = [
     "Command",
     "Effect",
     "Event",
+    "Media",
+    "MessageRef",
     "Outcome",
     "Reply",
     "Start",

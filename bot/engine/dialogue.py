@@ -11,32 +11,39 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from typing import assert_never
 
 from bot import i18n
-from bot.engine.events import (
-    Button,
-    ButtonPress,
-    Command,
-    Effect,
-    Event,
-    Reply,
-    Start,
-    TextInput,
-)
 from bot.engine.matcher import match_button
 from bot.engine.parsers import ParseFailure, parse, system_slots
-from bot.engine.state import MAX_HISTORY, State
 from bot.engine.understanding import understand
 from bot.i18n import _
 from bot.knowledge.conditions import evaluate
 from bot.knowledge.loader import AnyNode, KnowledgeBase
-from bot.knowledge.models import ActionNode, AnswerNode, AskNode, MenuNode, RouteNode
+from bot.knowledge.models import Action, ActionNode, AnswerNode, AskNode, MenuNode, RouteNode
+from bot.types import (
+    MAX_HISTORY,
+    Button,
+    ButtonPress,
+    Command,
+    Effect,
+    EffectKind,
+    Event,
+    Media,
+    Reply,
+    Start,
+    State,
+    TextInput,
+)
 
 BACK, HOME, HUMAN, HELP = "nav:back", "nav:menu", "nav:human", "nav:help"
 ORIGINAL, LANGUAGE = "nav:original", "nav:language"
 YES, NO = "val:yes", "val:no"
 KEEP_YES, KEEP_NO = "keep:yes", "keep:no"  # may Lotse keep unplaced questions? (services)
 LANG_PREFIX = "lang:"
+# The button ids the engine makes: navigation, yes/no, keeping questions, languages, and
+# knowledge node ids (no prefix). See bot.types.button_id.
+PREFIXES = ("", "nav", "val", "keep", "lang")
 MAX_ROUTE_HOPS = 50  # validation forbids route loops; this guards a broken reload
 MISSES_BEFORE_PERSON = 2
 NAV_COMMANDS = {BACK: "back", HOME: "menu", HUMAN: "human", HELP: "help", LANGUAGE: "language"}
@@ -116,11 +123,7 @@ class _Turn:
         expects: str | None = None,
     ) -> None:
         localized = text if isinstance(text, i18n.Localized) else i18n.Localized(text, self.lang)
-        shown = self.kb.fill(localized.text, localized.lang)
-        if localized.lang != self.lang:
-            shown = self.ui("Noch nicht in Ihrer Sprache:") + "\n" + shown
-        if i18n.is_rtl(localized.lang) or i18n.is_rtl(self.lang):
-            shown = i18n.isolate_ltr(shown)
+        shown = self.kb.render(localized.text, self.lang, localized.lang)
         self.replies.append(Reply(shown, buttons, localized.lang, expects))
 
     # --- buttons --------------------------------------------------------------------
@@ -208,13 +211,12 @@ class _Turn:
         if isinstance(node, MenuNode | AskNode):
             texts.append(self.local(f"{node_id}.text", node.text))
         elif isinstance(node, ActionNode):
-            service = (node.action in ("book", "appointments") and self.kb.appointments) or (
-                node.action == "handoff" and self.staff
-            )
-            if service and not repeat:  # the booking service takes over from here
+            kind = self.service(node.action)
+            service = kind is not None
+            if kind is not None and not repeat:  # a service takes over from here
                 if node.text:
                     self.say(self.local(f"{node_id}.text", node.text))
-                self.effects.append(Effect(node.action, self.kb.node_flow[node_id]))
+                self.effects.append(Effect(kind, self.kb.node_flow[node_id]))
                 return
             if node.text and not repeat:
                 texts.append(self.local(f"{node_id}.text", node.text))
@@ -258,6 +260,19 @@ class _Turn:
         for message in messages[:-1]:
             self.say(message)
         self.say(messages[-1], buttons)
+
+    def service(self, action: Action) -> EffectKind | None:
+        """The effect that does an action step, or None when nothing here does it (no
+        appointments, no staff chat) or it is the engine's own (the language menu)."""
+        match action:
+            case "book" | "appointments":
+                return action if self.kb.appointments is not None else None
+            case "handoff":
+                return action if self.staff else None
+            case "interpreter" | "language":
+                return None
+            case _:
+                assert_never(action)
 
     def not_available(self, action: str) -> str:
         reach = self.ui("Bitte melden Sie sich beim KI: Telefon {phone}, E-Mail {email}.")
@@ -318,7 +333,7 @@ class _Turn:
                 self.show()
             else:
                 self.enter(self.root, push=False)
-        elif name == "human" and self.staff:  # the handoff service takes over
+        elif name == "human" and self.staff:  # the handoff flow takes over
             self.effects.append(Effect("handoff", self.kb.node_flow.get(self.current, "")))
         elif name == "human":
             self.say(self.not_available("handoff"))
@@ -480,7 +495,7 @@ class _Turn:
 
     def keep_questions(self, keep: bool) -> None:
         """The family's answer; the service stores it and the question waiting for it."""
-        kind = "questions_yes" if keep else "questions_no"
+        kind: EffectKind = "questions_yes" if keep else "questions_no"
         self.effects.append(Effect(kind, self.flow, self.pending or ""))
         if not keep:
             self.say(self.ui("In Ordnung. Lotse speichert Ihre Fragen nicht."))
@@ -519,6 +534,10 @@ def handle(
         turn.press(event.id)
     elif isinstance(event, TextInput):
         turn.text(event.text)
+    elif isinstance(event, Media):  # what Lotse cannot read: help and the way on (the
+        turn.command("help")  # service puts what it could not read in front)
+    else:
+        assert_never(event)
     return Outcome(turn.state, tuple(turn.replies), tuple(turn.effects))
 
 

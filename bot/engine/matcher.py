@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from rapidfuzz import fuzz, process
 
-from bot.engine.events import Button
 from bot.engine.normalize import normalize
+from bot.types import Button
 
 MIN_SCORE = 85.0  # below this a typed text is not taken as a button
 MIN_MARGIN = 8.0  # the best label must beat the second by this much, else it is ambiguous

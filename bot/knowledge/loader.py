@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from bot.i18n import SOURCE_LANGUAGE, Catalogs
+from bot.i18n import FALLBACK_MARKER, SOURCE_LANGUAGE, Catalogs, is_rtl, isolate_ltr
 from bot.knowledge.appointments import Appointments
 from bot.knowledge.conditions import ConditionError, Expr, parse_condition, slot_names
 from bot.knowledge.models import (
@@ -84,6 +84,19 @@ class KnowledgeBase:
             return self.catalogs.text(lang, f"contacts.{contact_id}.{name}", value).text
 
         return KEY_TERM.sub(r"\1", PLACEHOLDER.sub(replace, text))
+
+    def render(self, text: str, lang: str, shown_lang: str, *, tail: str = "") -> str:
+        """One message as the family `lang` reads it, written in `shown_lang`: filled
+        (see `fill`), marked "Noch nicht in Ihrer Sprache:" when that is another language
+        (the fallback chain), and with German terms, numbers and addresses isolated in a
+        right-to-left layout. `tail` (e.g. the family's own scrubbed words) is added as it
+        is: never filled. The one place every flow's texts go through."""
+        shown = self.fill(text, shown_lang) + tail
+        if shown_lang != lang:
+            shown = self.catalogs.gettext(lang, FALLBACK_MARKER) + "\n" + shown
+        if is_rtl(lang) or is_rtl(shown_lang):
+            shown = isolate_ltr(shown)
+        return shown
 
 
 @dataclass

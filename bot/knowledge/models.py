@@ -126,11 +126,14 @@ class AnswerNode(_Findable):
         return [self.text] if isinstance(self.text, str) else list(self.text)
 
 
+Action = Literal["book", "appointments", "handoff", "interpreter", "language"]
+
+
 class ActionNode(_Findable):
     """A step that needs a service: book an appointment, hand over, request a mediator."""
 
     type: Literal["action"]
-    action: Literal["book", "appointments", "handoff", "interpreter", "language"]
+    action: Action
     text: Text | None = Field(None, description="Optional introduction shown first.")
     buttons: list[Button] = Field(default_factory=list)
 

@@ -7,33 +7,42 @@ reschedules and cancels. Every write happens in the caller's transaction; the se
 decides who gets a slot (bot/store/bookings.py). Button ids start with "bk:" and are
 checked against the family's own bookings: a forged id shows nothing of anyone else.
 Every booking confirmed, moved or cancelled here is posted to the staff chat in the same
-transaction (bot/services/staff_bookings.py), when the Turn carries a staff chat id.
+transaction (bot/services/booking_posts.py), when the Turn carries a staff chat id.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
-from sqlite_utils import Database
 
 from bot import i18n
-from bot.engine import Attachment, Button, ButtonPress, Command, Event, Reply, State, TextInput
 from bot.engine.dialogue import HELP, HOME
 from bot.engine.parsers import ascii_digits
-from bot.knowledge import KnowledgeBase
 from bot.knowledge.appointments import Appointments, AppointmentType
 from bot.knowledge.models import AnswerNode
-from bot.services import staff_bookings
+from bot.services import booking_posts, mediation
+from bot.services import turn as turn_
 from bot.services.availability import bookable_slots
 from bot.services.calendar_file import CalendarEntry, ics
 from bot.store import bookings as store
 from bot.store.bookings import Booking, SlotTaken
+from bot.types import (
+    Attachment,
+    Button,
+    ButtonPress,
+    Command,
+    Effect,
+    Event,
+    Media,
+    Reply,
+    TextInput,
+)
 
 PREFIX = "bk:"
 DAYS_PER_PAGE = 5
@@ -46,19 +55,24 @@ MAX_OPEN_BOOKINGS = 2
 ICS_MIME = "text/calendar"
 
 
-@dataclass
-class Turn:
-    """One event of the booking dialogue: where it runs and what it says."""
+class Turn(turn_.Turn):
+    """One event of the booking dialogue: the shared turn (bot/services/turn.py) with the
+    booking's own step, buttons and formatting."""
 
-    db: Database
-    kb: KnowledgeBase
-    family: int
-    now: dt.datetime
-    state: State
-    replies: list[Reply]
-    fallback: str | None = None  # the language a UI string of the next reply fell back to
-    staff_chat: int | None = None  # where booking changes are posted; None: no staff chat
-    mediation_chat: int | None = None  # told when a booking with a mediator request changes
+    @classmethod
+    def of(cls, turn: turn_.Turn) -> Turn:
+        """The booking's view of a turn of the conversation: the same family, state and
+        replies (the caller takes the state back)."""
+        return cls(
+            turn.db,
+            turn.kb,
+            turn.now,
+            chat=turn.chat,
+            family=turn.family,
+            state=turn.state,
+            staff=turn.staff,
+            replies=turn.replies,
+        )
 
     @property
     def config(self) -> Appointments:
@@ -66,35 +80,23 @@ class Turn:
         return self.kb.appointments
 
     @property
-    def lang(self) -> str:
-        return self.state.lang
-
-    @property
     def step(self) -> dict[str, Any]:
         return dict(self.state.booking or {})
 
-    def ui(self, message: str) -> str:
-        """A UI string in the family's language; a fallback is remembered for `say`."""
-        found = self.kb.catalogs.text(self.lang, None, message)
-        if found.lang != self.lang:
-            self.fallback = found.lang
-        return found.text
-
     def say(
-        self, text: str, buttons: tuple[Button, ...] = (), files: tuple[Attachment, ...] = ()
-    ) -> None:
-        """One reply. If one of its UI strings is not translated, it says so, as the engine
-        does, and carries the language it really is in."""
-        lang = self.fallback or self.lang
-        self.fallback = None
-        shown = self.kb.fill(text, lang)
-        if lang != self.lang:
-            marker = self.kb.catalogs.gettext(self.lang, "Noch nicht in Ihrer Sprache:")
-            shown = f"{marker}\n{shown}"
-        if i18n.is_rtl(self.lang) or i18n.is_rtl(lang):
-            shown = i18n.isolate_ltr(shown)
+        self,
+        text: str,
+        buttons: Sequence[Button] = (),
+        files: tuple[Attachment, ...] = (),
+        *,
+        expects: str | None = None,
+        tail: str = "",
+    ) -> Reply:
+        """As every turn says it; while the flow asks for a number, the reply says so."""
         typed = (self.state.booking or {}).get("step") in ("children", "ages")
-        self.replies.append(Reply(shown, buttons, lang, "number" if typed else None, files))
+        return super().say(
+            text, buttons, files, expects=expects or ("number" if typed else None), tail=tail
+        )
 
     def goto(self, **changes: Any) -> None:
         self.state = replace(self.state, booking={**self.step, **changes})
@@ -109,7 +111,7 @@ class Turn:
     def nav(self) -> tuple[Button, ...]:
         return (
             self.button("back", "◀ Zurück"),
-            Button(HOME, self.ui("🏠 Hauptmenü")),
+            self.home(),
         )
 
     # --- formatting -------------------------------------------------------------------
@@ -465,7 +467,7 @@ def confirm(turn: Turn) -> None:
         return
     turn.end()
     if before is not None:
-        staff_bookings.moved(
+        booking_posts.moved(
             turn.db,
             turn.kb,
             turn.staff_chat,
@@ -476,7 +478,8 @@ def confirm(turn: Turn) -> None:
             mediation_chat=turn.mediation_chat,
         )
     else:
-        staff_bookings.booked(turn.db, turn.kb, turn.staff_chat, booking, turn.now, lang=turn.lang)
+        booking_posts.booked(turn.db, turn.kb, turn.staff_chat, booking, turn.now, lang=turn.lang)
+        mediation.from_booking(turn.db, turn.kb, turn.mediation_chat, booking, turn.now)
     confirmation(turn, booking, kind)
 
 
@@ -630,7 +633,7 @@ def ask_cancel(turn: Turn, booking: Booking) -> None:
 def do_cancel(turn: Turn, booking: Booking) -> None:
     cancelled = store.cancel(turn.db, booking.id, turn.now, reason=store.BY_FAMILY)
     if cancelled is not None:
-        staff_bookings.cancelled(
+        booking_posts.cancelled(
             turn.db,
             turn.kb,
             turn.staff_chat,
@@ -716,7 +719,9 @@ def handle(turn: Turn, event: Event) -> Event | None:
     if active and isinstance(event, TextInput) and not event.text.strip().startswith("/"):
         typed(turn, event.text)
         return None
-    if active and isinstance(event, Command) and event.name == "help":
+    if active and (
+        isinstance(event, Media) or (isinstance(event, Command) and event.name == "help")
+    ):
         # Help (also the answer to a photo or voice message) keeps the booking going.
         turn.say(turn.ui(HELP))
         repeat(turn)
@@ -889,3 +894,34 @@ def manage(turn: Turn, name: str, value: str) -> bool:
     elif name == "move":
         start_move(turn, booking)
     return True
+
+
+class BookingFlow:
+    """The booking dialogue as a flow of the conversation service: it claims its own
+    buttons and, while a booking runs, every event; the engine's "book" and
+    "appointments" effects start it."""
+
+    name = "booking"
+    prefixes = frozenset({PREFIX.rstrip(":")})
+    effects = frozenset({"book", "appointments"})
+
+    def claims(self, turn: turn_.Turn, event: Event) -> bool:
+        if turn.kb.appointments is None:
+            return False
+        own = isinstance(event, ButtonPress) and event.id.startswith(PREFIX)
+        return own or turn.state.booking is not None
+
+    def handle(self, turn: turn_.Turn, event: Event) -> Event | None:
+        view = Turn.of(turn)
+        rest = handle(view, event)
+        turn.state = view.state
+        return rest
+
+    def effect(self, turn: turn_.Turn, effect: Effect) -> None:
+        view = Turn.of(turn)
+        match effect.kind:
+            case "book" | "appointments":
+                start(view, effect.kind, effect.flow)
+            case _:
+                raise AssertionError(f"not the booking's effect: {effect.kind}")
+        turn.state = view.state

@@ -1,48 +1,45 @@
-"""Runs one event for one family: load state, run the engine, save, in one transaction.
+"""Runs one event of one chat through the flows, in one transaction: the one place every
+channel calls, knowing none of them.
 
 For a channel that delivers later (Telegram), the same transaction records the update id
 and queues the replies in the outbox: a re-delivered update changes nothing, and a crash
-after the commit loses no reply (see bot/services/outbox.py). While a family talks to KI
-staff (an open ticket), what it types or sends is relayed to its topic instead of the
-engine (see bot/services/handoff.py).
+after the commit loses no reply (see bot/services/outbox.py). What the event does is
+decided by the flows (bot/services/flows.py), in this order: a mediator's message to the
+family it mediates for (mediation), a family's message to staff while it talks to a person
+(handoff), the booking dialogue, /mydata and /delete (privacy), the knowledge engine; the
+engine's effects go to the flow that does them (booking, handoff, unanswered questions).
 
-Privacy (bot/services/privacy.py): the first reply carries the privacy notice; /mydata and
-/delete are answered here before the engine; "talk to a person" asks the family's yes
-before the first ticket. A confirmed /delete removes the family's rows, its outbox
-included, so its goodbye is not queued: the channel takes it from `farewell` and sends it.
+Privacy (bot/services/privacy.py): the first reply carries the privacy notice. A
+confirmed /delete removes the family's rows, its outbox included, so its goodbye is not
+queued: the channel takes it from `farewell` and sends it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import replace
-from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
 from bot import i18n
+from bot.clock import berlin_now
 from bot.config import PrivacySettings
-from bot.engine import Button, ButtonPress, Command, Event, Reply, State, handle
 from bot.engine.dialogue import HOME
 from bot.i18n import _
 from bot.knowledge import KnowledgeBase
-from bot.services import booking, mediation, privacy, unanswered
-from bot.services.handoff import FamilyTurn, Handoff
-from bot.store import transaction
-from bot.store.conversations import family_id, find_family, load_state, save_state
+from bot.services import privacy, reminders
+from bot.services.booking import BookingFlow
+from bot.services.flows import ALL_EFFECTS, EngineFlow, Flow, Flows
+from bot.services.handoff import Handoff, HandoffFlow
+from bot.services.mediation import MediatorFlow
+from bot.services.privacy import PrivacyFlow
+from bot.services.turn import Turn
+from bot.services.unanswered import UnansweredFlow
+from bot.store import tickets, transaction
+from bot.store.conversations import find_family, load_state, save_state
 from bot.store.outbox import enqueue
 from bot.store.updates import record_update
-
-BERLIN = ZoneInfo("Europe/Berlin")
-
-# What a family may send that Lotse cannot read yet (the handoff issue passes it to staff).
-MEDIA_KINDS = ("voice", "photo", "sticker", "location", "document", "other")
-
-
-def berlin_now() -> dt.datetime:
-    return dt.datetime.now(BERLIN)
-
+from bot.types import Button, Chat, Event, Media, Reply
 
 _MEDIA_TEXTS = {
     "voice": _("Sprachnachrichten kann ich leider noch nicht anhören."),
@@ -87,54 +84,32 @@ class Conversations:
         self.clock = clock
         self.handoff = handoff  # None: no staff chat; "talk to a person" gives the contact
         self.retention = retention or PrivacySettings()
+        staff = handoff.settings if handoff is not None else None
+        people: list[Flow] = [MediatorFlow(), HandoffFlow(handoff)] if handoff else []
+        self.flows = Flows(
+            [
+                *people,
+                BookingFlow(),
+                PrivacyFlow(staff),
+                EngineFlow(staff=handoff is not None),
+                UnansweredFlow(),
+            ],
+            asks=ALL_EFFECTS if handoff is not None else ALL_EFFECTS - {"handoff"},
+        )
         # (channel, external id) -> the goodbye after /delete, waiting for the channel
         self._farewells: dict[tuple[str, str], list[Reply]] = {}
         self._staged: dict[tuple[str, str], list[Reply]] = {}  # until the deletion commits
 
     def handle(
-        self,
-        channel: str,
-        external_id: str,
-        event: Event,
-        *,
-        update_id: int | None = None,
-        message: tuple[int, int] | None = None,
+        self, channel: str, external_id: str, event: Event, *, update_id: int | None = None
     ) -> list[Reply]:
         """The replies to one event. With an `update_id` the update is recorded and the
         replies are queued in the outbox, all in one transaction; an update id seen before
-        changes nothing and returns no replies. `message` (chat, message id) lets a typed
-        message be relayed to staff while the family talks to a person."""
-        return self._turn(channel, external_id, event, update_id, message=message)
-
-    def unsupported(
-        self,
-        channel: str,
-        external_id: str,
-        kind: str,
-        *,
-        update_id: int | None = None,
-        message: tuple[int, int] | None = None,
-    ) -> list[Reply]:
-        """A friendly answer to a voice message, photo, sticker …: what Lotse cannot read,
-        then help and the current step with its buttons, so the way forward stays clear.
-        While the family talks to a person, the message goes to staff instead."""
-        return self._turn(
-            channel, external_id, Command("help"), update_id, media=kind, message=message
-        )
-
-    def _turn(
-        self,
-        channel: str,
-        external_id: str,
-        event: Event,
-        update_id: int | None,
-        media: str | None = None,
-        message: tuple[int, int] | None = None,
-    ) -> list[Reply]:
-        """One event; a goodbye after /delete is handed to the channel only once the
-        deletion has committed (a failed commit must not say "all deleted")."""
+        changes nothing and returns no replies. A goodbye after /delete is handed to the
+        channel only once the deletion has committed (a failed commit must not say "all
+        deleted")."""
         try:
-            replies = self._event(channel, external_id, event, update_id, media, message)
+            replies = self._event(Chat(channel, external_id), event, update_id)
         except BaseException:
             self._staged.clear()
             raise
@@ -142,67 +117,44 @@ class Conversations:
         self._staged.clear()
         return replies
 
-    def _event(
-        self,
-        channel: str,
-        external_id: str,
-        event: Event,
-        update_id: int | None,
-        media: str | None = None,
-        message: tuple[int, int] | None = None,
-    ) -> list[Reply]:
+    def _event(self, chat: Chat, event: Event, update_id: int | None) -> list[Reply]:
         now = self.clock()
         kb = self.knowledge()
+        staff = self.handoff.settings if self.handoff is not None else None
         with transaction(self.db):
-            if update_id is not None and not record_update(self.db, channel, update_id, now):
+            if update_id is not None and not record_update(self.db, chat.channel, update_id, now):
                 return []
-            handoff = self.handoff
-            relayable = media is not None or (
-                message is not None and Handoff.relays(event, State(), media)
-            )
-            # A mediator on an open request writes to the family, not to the bot (no
-            # `message`: the channel refused it, and the mediator is told).
-            if (
-                handoff is not None
-                and relayable
-                and external_id.lstrip("-").isdigit()
-                and mediation.from_mediator(handoff, int(external_id), message, now, media)
-            ):
-                return []
-            family = family_id(self.db, channel, external_id, now)
-            state = load_state(self.db, family)
-            ticket = handoff.ticket(family) if handoff is not None else None
-            if (
-                handoff is not None
-                and ticket is not None
-                and message is not None
-                and Handoff.relays(event, state, media)
-            ):  # staff handle the chat: the bot stays silent, the message goes to the topic
-                turn = FamilyTurn(self.db, kb, family, now, state, [])
-                handoff.relay(turn, ticket, message)
+            turn = Turn(self.db, kb, now, chat=chat, staff=staff)
+            self.flows.run(turn, event)
+            if turn.gone is not None:  # its outbox rows are gone with the family
                 if update_id is not None:
-                    enqueue(self.db, family, tuple(turn.replies), now)
-                return turn.replies
-            if privacy.confirms_delete(event, state):  # /delete, and the family said yes
-                turn = FamilyTurn(self.db, kb, family, now, state, [])
-                staff = handoff.settings if handoff is not None else None
-                goodbye = [privacy.delete_by_family(turn, staff)]
-                if update_id is not None:  # its outbox rows are gone with the family
-                    self._staged[(channel, external_id)] = goodbye
-                return goodbye
-            state, replies = self._run(kb, family, state, event, now)
-            if media is not None and replies:
-                t = i18n.ui(state.lang, kb.catalogs)
-                notice = t.gettext(_MEDIA_TEXTS.get(media, _MEDIA_TEXTS["other"]))
-                replies = (
-                    replace(replies[0], text=f"{notice}\n\n{replies[0].text}"),
-                    *replies[1:],
-                )
-            replies = privacy.with_notice(self.db, kb, family, state.lang, event, replies, now)
-            save_state(self.db, family, state, now)
+                    self._staged[(chat.channel, chat.id)] = [turn.gone]
+                return [turn.gone]
+            if not turn.known:  # a mediator's message, passed on: nothing for this chat
+                return []
+            if isinstance(event, Media) and not turn.relayed:
+                refused = event.refused is not None and self._with_staff(turn.family)
+                notice = _MEDIA_TEXTS[event.refused if refused and event.refused else event.kind]
+                turn.prepend(turn.label(notice))
+            privacy.add_notice(turn, event)
+            save_state(self.db, turn.family, turn.state, now)
             if update_id is not None:
-                enqueue(self.db, family, replies, now)
-        return list(replies)
+                enqueue(self.db, turn.family, tuple(turn.replies), now)
+        return list(turn.replies)
+
+    def _with_staff(self, family: int) -> bool:
+        return self.handoff is not None and self.handoff.ticket(family) is not None
+
+    def talks_to_people(self, channel: str, external_id: str) -> bool:
+        """Whether the chat talks to people: a family with an open ticket (its messages go
+        to staff as they are), or a mediator on an open request (theirs go to the family).
+        Channels are more generous with such chats (flood control, long texts)."""
+        if self.handoff is None:
+            return False
+        family = find_family(self.db, channel, external_id)
+        if family is not None and self._with_staff(family):
+            return True
+        return tickets.family_of_mediator(self.db, Chat(channel, external_id)) is not None
 
     def farewell(self, channel: str, external_id: str) -> list[Reply]:
         """The goodbye of a family that just deleted its data (once), for the channel to
@@ -214,68 +166,9 @@ class Conversations:
         """The daily retention run (bot/services/privacy.py); None if it ran today."""
         return privacy.purge_due(self.db, self.retention, self.clock())
 
-    def _run(
-        self, kb: KnowledgeBase, family: int, state: State, event: Event, now: dt.datetime
-    ) -> tuple[State, tuple[Reply, ...]]:
-        """The booking flow answers its own steps; everything else goes to the engine,
-        whose effects (book, my appointments) hand over to the booking flow."""
-        replies: list[Reply] = []
-        rest: Event | None = event
-        handoff = self.handoff
-
-        def booking_turn(state: State) -> booking.Turn:
-            """Booking changes are posted to the staff chat; a mediator request follows
-            its booking (the coordination chat is told)."""
-            return booking.Turn(
-                self.db,
-                kb,
-                family,
-                now,
-                state,
-                replies,
-                staff_chat=handoff.staff_chat if handoff is not None else None,
-                mediation_chat=handoff.settings.mediation_chat_id if handoff else None,
-            )
-
-        if handoff is not None and isinstance(event, ButtonPress):
-            turn_ = FamilyTurn(self.db, kb, family, now, state, replies)
-            if handoff.pressed(turn_, event.id):  # a rating after /close
-                outcome = handle(state, Command("menu"), kb, today=now.date(), staff=True)
-                return outcome.state, (*replies, *outcome.replies)
-        if kb.appointments is not None:
-            held = (state.booking or {}).get("hold")
-            turn = booking_turn(state)
-            rest = booking.handle(turn, event)
-            state = turn.state
-            if handoff is not None and isinstance(held, int):  # needs a mediator?
-                mediation.from_booking(handoff, kb, family, held, now)
-        if rest is not None and privacy.wants(rest):  # /mydata, /delete and their buttons
-            turn_ = FamilyTurn(self.db, kb, family, now, state, replies)
-            rest = privacy.handle(turn_, rest, handoff)
-            state = turn_.state
-        if rest is not None:
-            outcome = handle(state, rest, kb, today=now.date(), staff=handoff is not None)
-            state = outcome.state
-            replies += outcome.replies
-            for effect in outcome.effects:
-                if effect.kind in unanswered.EFFECTS:  # questions kept for editors
-                    state = unanswered.handle(self.db, kb, family, now, state, effect, replies)
-                    continue
-                if effect.kind == "handoff" and handoff is not None:
-                    turn_ = FamilyTurn(self.db, kb, family, now, state, replies)
-                    privacy.connect(turn_, handoff, effect.flow)  # asks the family's yes first
-                    state = turn_.state
-                    continue
-                turn = booking_turn(state)
-                booking.start(turn, effect.kind, effect.flow)
-                state = turn.state
-        return state, tuple(replies)
-
     def send_reminders(self, channel: str) -> int:
         """Queue the appointment reminders that are due, in the families' languages."""
-        from bot.services.reminders import send_due
-
-        return send_due(self.db, self.knowledge(), channel, self.clock())
+        return reminders.send_due(self.db, self.knowledge(), channel, self.clock())
 
     def _catalogs(self) -> i18n.Catalogs | None:
         """The translations, or None (German) when even the knowledge fails: the apology

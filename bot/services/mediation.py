@@ -5,29 +5,29 @@ family's messages in a private chat with the bot and can write to the family.
 A request is `requested` -> `accepted` | `declined`; an accepted one is `closed` by
 /interpreter_done or /close in the family's topic, and from then on its mediator sees
 nothing more. Everything runs in the caller's transaction.
+
+A mediator is known by the chat they accepted from (a `Chat`: channel and the channel's
+own id); while they hold an accepted request, what they write to the bot goes to the
+family and its topic (`MediatorFlow`, the first flow of the conversation service).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
 from bot import i18n
-from bot.engine import Button
+from bot.clock import BERLIN
 from bot.i18n import _
-from bot.store import bookings, tickets, transaction
-from bot.store.conversations import load_state
+from bot.knowledge import KnowledgeBase
+from bot.services.turn import Turn, german_language_of
+from bot.store import bookings, tickets
+from bot.store.bookings import Booking
 from bot.store.outbox import enqueue, enqueue_copy
-from bot.store.updates import record_update
+from bot.types import Button, ButtonId, Chat, Event, Media, TextInput, button_id
 
-if TYPE_CHECKING:
-    from bot.knowledge import KnowledgeBase
-    from bot.services.handoff import FamilyTurn, Handoff
-
-PREFIX = "med:"
+PREFIX = "med"
 FIELDS = ("Sprache", "Wann", "Ort / Form", "Dauer", "Thema", "Dringlichkeit")
 
 _ACCEPTED = _(
@@ -48,24 +48,28 @@ _NOT_PASSED_ON = {
 }
 
 
-def request(handoff: Handoff, turn: FamilyTurn, argument: str) -> int | None:
-    """/interpreter LANG; when; place or phone/video; duration; topic; urgency. Returns the
-    new request's number, or None when none was made."""
+def _decision_buttons(request: int) -> tuple[Button, ...]:
+    return (
+        Button(button_id(PREFIX, "acc", request), "✅ Übernehmen"),
+        Button(button_id(PREFIX, "dec", request), "❌ Ablehnen"),
+    )
+
+
+def request(turn: Turn, argument: str) -> int | None:
+    """/interpreter LANG; when; place or phone/video; duration; topic; urgency, typed by
+    staff in the family's topic. Returns the new request's number, or None."""
     parts = [part.strip() for part in argument.split(";")]
     lang = parts[0] if parts and parts[0] else ""
     if not lang:
-        handoff.to_topic(
-            turn,
+        turn.to_topic(
             "So geht es: /interpreter SPRACHE; Datum Uhrzeit; Ort oder Telefon/Video; Dauer;"
             " Thema; Dringlichkeit\nBeispiel: /interpreter ar (syrisch); 24.11. 10:00;"
             " KI vor Ort; 60 Min.; Schulanmeldung; normal",
         )
         return None
-    chat = handoff.settings.mediation_chat_id
+    chat = turn.mediation_chat
     if chat is None:
-        handoff.to_topic(
-            turn, "Es ist kein Koordinations-Chat eingerichtet (LOTSE_MEDIATION_CHAT_ID)."
-        )
+        turn.to_topic("Es ist kein Koordinations-Chat eingerichtet (LOTSE_MEDIATION_CHAT_ID).")
         return None
     code = lang.split()[0].casefold()
     lines = [
@@ -81,31 +85,24 @@ def request(handoff: Handoff, turn: FamilyTurn, argument: str) -> int | None:
         f"Sprachmittlung angefragt – Anfrage #{made.id}\n{details}\n"
         f"Angefragt vom KI Düsseldorf für eine Familie ({origin})."
     )
-    buttons = (
-        Button(f"{PREFIX}acc:{made.id}", "✅ Übernehmen"),
-        Button(f"{PREFIX}dec:{made.id}", "❌ Ablehnen"),
-    )
-    tickets.queue_text(turn.db, post, turn.now, chat_id=chat, buttons=buttons)
-    handoff.to_topic(turn, f"Anfrage #{made.id} an die Koordination geschickt.")
+    tickets.queue_text(turn.db, post, turn.now, chat_id=chat, buttons=_decision_buttons(made.id))
+    turn.to_topic(f"Anfrage #{made.id} an die Koordination geschickt.")
     return made.id
 
 
 def from_booking(
-    handoff: Handoff, kb: KnowledgeBase, family: int, booking_id: int, now: dt.datetime
+    db: Database, kb: KnowledgeBase, chat: int | None, made: Booking, now: dt.datetime
 ) -> None:
     """A booking confirmed with a mediator language asks the coordination chat once."""
-    chat = handoff.settings.mediation_chat_id
-    made = bookings.get(handoff.db, booking_id)
     if (
         chat is None
-        or made is None
         or made.status != bookings.CONFIRMED
         or not made.mediator_lang
-        or tickets.has_booking_request(handoff.db, booking_id)
+        or tickets.has_booking_request(db, made.id)
     ):
         return
     kind = kb.appointments.types.get(made.type) if kb.appointments else None
-    local = made.starts_at.astimezone(ZoneInfo("Europe/Berlin"))
+    local = made.starts_at.astimezone(BERLIN)
     lang = made.mediator_lang
     details = "\n".join(
         [
@@ -117,18 +114,12 @@ def from_booking(
             "Dringlichkeit: normal",
         ]
     )
-    request_id = tickets.create_request(
-        handoff.db, family, lang, details, now, booking=booking_id
-    ).id
+    request_id = tickets.create_request(db, made.family_id, lang, details, now, booking=made.id).id
     post = (
         f"Sprachmittlung angefragt – Anfrage #{request_id}\n{details}\n"
         "Aus einer Terminbuchung im Chat."
     )
-    buttons = (
-        Button(f"{PREFIX}acc:{request_id}", "✅ Übernehmen"),
-        Button(f"{PREFIX}dec:{request_id}", "❌ Ablehnen"),
-    )
-    tickets.queue_text(handoff.db, post, now, chat_id=chat, buttons=buttons)
+    tickets.queue_text(db, post, now, chat_id=chat, buttons=_decision_buttons(request_id))
 
 
 def booking_changed(
@@ -152,129 +143,109 @@ def booking_changed(
         text = f"Termin #{booking} wurde verschoben: Sprachmittlung #{made.id} neu am {moved_to}."
     if mediation_chat is not None:
         tickets.queue_text(db, text, now, chat_id=mediation_chat)
-    if made.status == tickets.ACCEPTED and made.mediator_id is not None:
-        tickets.queue_text(db, text, now, chat_id=made.mediator_id)
-
-
-def german_language_of(value: str) -> str:
-    from bot.services.handoff import german_language
-
-    code, _sep, rest = value.partition(" ")
-    return f"{german_language(code.casefold())} {rest}".strip()
+    if made.status == tickets.ACCEPTED and made.mediator is not None:
+        tickets.queue_text(db, text, now, chat_id=made.mediator.id)
 
 
 def decide(
-    handoff: Handoff,
+    db: Database,
     kb: KnowledgeBase,
-    update_id: int,
+    chat: int,
     data: str,
-    user_id: int,
+    mediator: Chat,
     name: str,
     now: dt.datetime,
-) -> str | None:
-    """A press on accept / decline in the coordination chat. Returns the family's external
-    id when it was told the outcome."""
-    # handoff imports this module; its helpers are imported when first needed
-    from bot.services.handoff import home_button, localized_reply, say
-
-    action, _sep, number = data.removeprefix(PREFIX).partition(":")
+) -> None:
+    """A press on accept / decline in the coordination chat `chat` by `mediator` (their
+    own chat with the bot, where they will see the family's messages), in the caller's
+    transaction; the family is told the outcome in its language."""
+    button = ButtonId.decode(data)
+    if button.prefix != PREFIX or len(button.parts) != 2:
+        return
+    action, number = button.parts
     if action not in ("acc", "dec") or not number.isdigit():
-        return None
-    chat = handoff.settings.mediation_chat_id
-    with transaction(handoff.db):
-        if not record_update(handoff.db, handoff.channel, update_id, now):
-            return None
-        made = tickets.get_request(handoff.db, int(number))
-        if made is None:
-            return None
-        status = tickets.ACCEPTED if action == "acc" else tickets.DECLINED
-        mediator = user_id if action == "acc" else None
-        if not tickets.decide_request(handoff.db, made.id, status, mediator, now):
-            tickets.queue_text(
-                handoff.db, f"Anfrage #{made.id} ist schon entschieden.", now, chat_id=chat
-            )
-            return None
-        family = made.family_id
-        lang = load_state(handoff.db, family).lang
-        if status == tickets.ACCEPTED:
-            tickets.queue_text(
-                handoff.db, f"Anfrage #{made.id} übernommen von {name}.", now, chat_id=chat
-            )
-            tickets.queue_text(
-                handoff.db,
-                f"Sprachmittlung #{made.id} angenommen von {name}. Sie/er sieht ab jetzt die "
-                "Nachrichten der Familie und kann ihr schreiben, bis /interpreter_done oder "
-                "/close.",
-                now,
-                family=family,
-            )
-            tickets.queue_text(
-                handoff.db,
-                f"Sie haben Anfrage #{made.id} übernommen.\n{made.details}\n\nSolange sie "
-                "läuft, sehen Sie hier die Nachrichten der Familie. Was Sie hier schreiben, "
-                "geht an die Familie und an das KI.",
-                now,
-                chat_id=user_id,
-            )
-            known = made.lang in i18n.LANGUAGES
-            language = i18n.language_name(made.lang) if known else made.lang
-            text = kb.catalogs.gettext(lang, _ACCEPTED).format(language=language)
-            found = kb.catalogs.text(lang, None, _ACCEPTED)
-            reply = localized_reply(kb, lang, text, found.lang, (home_button(kb, lang),))
-        else:
-            tickets.queue_text(
-                handoff.db, f"Anfrage #{made.id} abgelehnt von {name}.", now, chat_id=chat
-            )
-            tickets.queue_text(
-                handoff.db,
-                f"Sprachmittlung #{made.id} abgelehnt. Die Familie ist informiert.",
-                now,
-                family=family,
-            )
-            reply = say(kb, lang, _DECLINED)
-        enqueue(handoff.db, family, (reply,), now)
-        return handoff.external_id(family)
+        return
+    made = tickets.get_request(db, int(number))
+    if made is None:
+        return
+    status = tickets.ACCEPTED if action == "acc" else tickets.DECLINED
+    taker = mediator if action == "acc" else None
+    if not tickets.decide_request(db, made.id, status, taker, now):
+        tickets.queue_text(db, f"Anfrage #{made.id} ist schon entschieden.", now, chat_id=chat)
+        return
+    turn = Turn(db, kb, now, family=made.family_id)
+    if status == tickets.ACCEPTED:
+        tickets.queue_text(db, f"Anfrage #{made.id} übernommen von {name}.", now, chat_id=chat)
+        turn.to_topic(
+            f"Sprachmittlung #{made.id} angenommen von {name}. Sie/er sieht ab jetzt die "
+            "Nachrichten der Familie und kann ihr schreiben, bis /interpreter_done oder "
+            "/close."
+        )
+        tickets.queue_text(
+            db,
+            f"Sie haben Anfrage #{made.id} übernommen.\n{made.details}\n\nSolange sie "
+            "läuft, sehen Sie hier die Nachrichten der Familie. Was Sie hier schreiben, "
+            "geht an die Familie und an das KI.",
+            now,
+            chat_id=mediator.id,
+        )
+        known = made.lang in i18n.LANGUAGES
+        language = i18n.language_name(made.lang) if known else made.lang
+        turn.tell(_ACCEPTED, (turn.home(),), language=language)
+    else:
+        tickets.queue_text(db, f"Anfrage #{made.id} abgelehnt von {name}.", now, chat_id=chat)
+        turn.to_topic(f"Sprachmittlung #{made.id} abgelehnt. Die Familie ist informiert.")
+        turn.tell(_DECLINED)
+    enqueue(db, made.family_id, tuple(turn.replies), now)
 
 
-def end(handoff: Handoff, turn: FamilyTurn) -> str | None:
-    """Ends the family's accepted requests: their mediators see nothing more."""
+def end(turn: Turn) -> bool:
+    """Ends the family's accepted requests: their mediators see nothing more. True if
+    there was one (the family is told)."""
     ended = tickets.close_requests(turn.db, turn.family, turn.now)
     for made in ended:
-        if made.mediator_id is not None:
+        if made.mediator is not None:
             tickets.queue_text(
                 turn.db,
                 f"Die Sprachmittlung #{made.id} ist beendet. Sie sehen keine Nachrichten dieser "
                 "Familie mehr.",
                 turn.now,
-                chat_id=made.mediator_id,
+                chat_id=made.mediator.id,
             )
-        handoff.to_topic(turn, f"Sprachmittlung #{made.id} beendet.")
+        turn.to_topic(f"Sprachmittlung #{made.id} beendet.")
     if ended:
-        turn.say(_ENDED)
-        return handoff.external_id(turn.family)
-    return None
+        turn.tell(_ENDED)
+    return bool(ended)
 
 
-def from_mediator(
-    handoff: Handoff,
-    mediator: int,
-    message: tuple[int, int] | None,
-    now: dt.datetime,
-    media: str | None = None,
-) -> str | None:
-    """A mediator with an open request wrote to the bot: to the family and its topic.
-    Call inside the event's transaction; returns the family's external id, or None when
-    this person holds no open request (then the message is theirs, as any family's).
-    `message` None: the channel does not pass it on ([limits]; `media` says why), and
-    the mediator is told so."""
-    family = tickets.family_of_mediator(handoff.db, mediator)
-    if family is None:
+class MediatorFlow:
+    """A mediator with an accepted request wrote to the bot: to the family and its topic
+    (copied by reference), not to the engine. Runs before the chat is looked up as a
+    family, so a mediator never becomes one by mediating."""
+
+    name = "mediation"
+    prefixes: frozenset[str] = frozenset()  # the decision buttons live in the coordination chat
+    effects: frozenset[str] = frozenset()
+
+    def claims(self, turn: Turn, event: Event) -> bool:
+        if not isinstance(event, TextInput | Media) or turn.chat is None:
+            return False
+        if isinstance(event, TextInput) and (event.ref is None or event.text.startswith("/")):
+            return False  # a command (or text with nothing to pass on) is the bot's
+        return tickets.family_of_mediator(turn.db, turn.chat) is not None
+
+    def handle(self, turn: Turn, event: Event) -> Event | None:
+        assert turn.chat is not None and isinstance(event, TextInput | Media)
+        family = tickets.family_of_mediator(turn.db, turn.chat)
+        assert family is not None
+        if event.ref is None:  # the channel does not pass it on ([limits])
+            why = event.refused if isinstance(event, Media) else None
+            text = _NOT_PASSED_ON.get(why or "", _NOT_PASSED_ON["not_allowed"])
+            tickets.queue_text(turn.db, text, turn.now, chat_id=turn.chat.id)
+            return None
+        enqueue_copy(turn.db, family, event.ref, turn.now)
+        tickets.queue_copy(turn.db, event.ref, turn.now, family=family)
         return None
-    if message is None:
-        text = _NOT_PASSED_ON.get(media or "", _NOT_PASSED_ON["not_allowed"])
-        tickets.queue_text(handoff.db, text, now, chat_id=mediator)
-        return handoff.external_id(family)
-    chat_id, message_id = message
-    enqueue_copy(handoff.db, family, chat_id, message_id, now)
-    tickets.queue_copy(handoff.db, chat_id, message_id, now, family=family)
-    return handoff.external_id(family)
+
+    def effect(self, turn: Turn, effect: object) -> None:  # pragma: no cover - claims none
+        raise AssertionError(effect)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from sqlite_utils import Database
 
-from bot.services.conversation import berlin_now
+from bot.clock import berlin_now
 from bot.store import outbox, transaction
 from bot.store.conversations import find_family, set_inactive
 from bot.store.outbox import Queued
@@ -26,20 +26,26 @@ class Outbox:
         self.channel = channel
         self.clock = clock
 
-    def pending(self, external_id: str | None = None) -> list[Queued]:
-        """Waiting replies, oldest first; of one family when `external_id` is given."""
-        return outbox.pending(self.db, self.channel, external_id)
+    def mark(self) -> int:
+        """Where the outbox stands now: `pending(after=mark)` after an event gives the
+        replies of just the chats that event wrote to."""
+        return outbox.last_id(self.db)
+
+    def pending(self, external_id: str | None = None, *, after: int | None = None) -> list[Queued]:
+        """Waiting replies, oldest first; of one family when `external_id` is given; with
+        `after`, of the families that got a reply since that mark (all of theirs, so a new
+        reply never overtakes an older one)."""
+        return outbox.pending(self.db, self.channel, external_id, after=after)
 
     def parts_sent(self, item: Queued, parts: int) -> None:
         """The first `parts` messages of a long reply are out; a retry starts after them."""
         outbox.mark_parts_sent(self.db, item.id, parts)
 
-    def sent(self, item: Queued) -> None:
-        outbox.remove(self.db, item.id)
-
-    def undeliverable(self, item: Queued) -> None:
-        """The channel refused this reply for good; it must not block the ones after it."""
-        outbox.remove(self.db, item.id)
+    def done(self, items: list[Queued]) -> None:
+        """Replies sent (or refused for good, so they never block the ones after them),
+        deleted in one statement: one commit per delivery round, not one per message.
+        A crash before it sends these again at the next start (at least once)."""
+        outbox.remove(self.db, [item.id for item in items])
 
     def blocked(self, external_id: str) -> None:
         """The family blocked the bot: inactive from now, and nothing waits for them."""

@@ -11,8 +11,8 @@
   cascades from it. The goodbye cannot wait in the outbox (its rows go with the family):
   `delete` returns it and the channel sends it directly (`Conversations.farewell`).
 - "Talk to a person" sends the family's messages to KI staff: before the first ticket the
-  family is asked once (yes/no); the yes is kept in the conversation state and the audit
-  log.
+  family is asked once (yes/no, bot/services/handoff.py); the yes is kept in the
+  conversation state and the audit log.
 - Retention: `purge` deletes what is older than the periods in `[privacy]`; `purge_due`
   runs it at most once a day (the audit log remembers the last run).
 
@@ -28,40 +28,38 @@ import json
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
 from bot import i18n
+from bot.clock import BERLIN
 from bot.config import PrivacySettings, StaffSettings
-from bot.engine import (
+from bot.engine.dialogue import HOME, LANG_PREFIX
+from bot.i18n import _
+from bot.knowledge import KnowledgeBase
+from bot.services import booking_posts
+from bot.services.turn import Turn
+from bot.store import audit, tickets, transaction
+from bot.store import bookings as booking_store
+from bot.store import privacy as store
+from bot.store.conversations import load_state
+from bot.types import (
     Attachment,
     Button,
+    ButtonId,
     ButtonPress,
     Command,
     Event,
     Reply,
     Start,
-    State,
     TextInput,
+    button_id,
 )
-from bot.engine.dialogue import HOME, LANG_PREFIX
-from bot.i18n import _
-from bot.knowledge import KnowledgeBase
-from bot.services import staff_bookings
-from bot.services.handoff import FamilyTurn, Handoff, home_button, localized_reply, say
-from bot.store import audit, tickets, transaction
-from bot.store import bookings as booking_store
-from bot.store import privacy as store
-from bot.store.conversations import load_state
 
-BERLIN = ZoneInfo("Europe/Berlin")
-PREFIX = "pv:"
-MYDATA, DELETE = "pv:mydata", "pv:delete"
-DELETE_YES, DELETE_NO = "pv:delete:yes", "pv:delete:no"
-HUMAN_YES, HUMAN_NO = "pv:human:yes", "pv:human:no"
+PREFIX = "pv"
+MYDATA, DELETE = button_id(PREFIX, "mydata"), button_id(PREFIX, "delete")
+DELETE_YES, DELETE_NO = button_id(PREFIX, "delete", "yes"), button_id(PREFIX, "delete", "no")
 COMMANDS = ("mydata", "delete")
-HANDOFF_AGREED = "ok:human"  # in State.seen: the family agreed that staff read its messages
 EXPORT_FILE = "lotse-meine-daten.json"
 EXPORT_MIME = "application/json"
 PURGE = "purge"  # the audit action of a retention run
@@ -96,35 +94,7 @@ _DELETED = _(
 )
 _RESTART = _("Neu beginnen")
 _EARLIER = _("Dieser Knopf gehört zu einem früheren Schritt.")
-_HUMAN_ASK = _(
-    "Dann übernimmt eine Person vom Team des KI den Chat. Dafür sieht das Team Ihre "
-    "Sprache, Ihre Angaben hier im Chat und alles, was Sie ab jetzt schreiben oder "
-    "schicken. Hilft eine Sprachmittlung, sieht auch diese Person Ihre Nachrichten. "
-    "Einverstanden?"
-)
-_HUMAN_YES = _("✅ Ja, verbinden")
-_REACH = _("Bitte melden Sie sich beim KI: Telefon {phone}, E-Mail {email}.")
-
-
 # --- texts -------------------------------------------------------------------------------
-
-
-def _label(kb: KnowledgeBase, lang: str, message: str) -> str:
-    return kb.catalogs.gettext(lang, message)
-
-
-def _say(
-    turn: FamilyTurn,
-    message: str,
-    buttons: tuple[Button, ...] = (),
-    files: tuple[Attachment, ...] = (),
-    values: Mapping[str, object] | None = None,
-) -> None:
-    """A UI string in the family's language (the chain's next with a marker), filled."""
-    found = turn.kb.catalogs.text(turn.state.lang, None, message)
-    text = found.text.format(**values) if values else found.text
-    reply = localized_reply(turn.kb, turn.state.lang, text, found.lang, buttons)
-    turn.replies.append(replace(reply, files=files))
 
 
 # --- the notice --------------------------------------------------------------------------
@@ -140,24 +110,18 @@ def _introduced(event: Event) -> bool:
     return command_of(event) == "start"
 
 
-def with_notice(
-    db: Database,
-    kb: KnowledgeBase,
-    family: int,
-    lang: str,
-    event: Event,
-    replies: tuple[Reply, ...],
-    now: dt.datetime,
-) -> tuple[Reply, ...]:
-    """The replies with the privacy notice, if the family has not seen it yet. It waits
-    while Lotse asks for the language, so that it is read in the right one."""
-    if not replies or store.notice_shown(db, family):
-        return replies
+def add_notice(turn: Turn, event: Event) -> None:
+    """Puts the privacy notice among the turn's replies, if the family has not seen it
+    yet. It waits while Lotse asks for the language, so that it is read in the right one."""
+    replies = turn.replies
+    if not replies or store.notice_shown(turn.db, turn.family):
+        return
     if any(button.id.startswith(LANG_PREFIX) for button in replies[-1].buttons):
-        return replies
-    store.mark_notice(db, family, now)
+        return
+    store.mark_notice(turn.db, turn.family, turn.now)
     at = 1 if _introduced(event) and len(replies) > 1 else 0
-    return (*replies[:at], say(kb, lang, NOTICE), *replies[at:])
+    replies.insert(at, turn.tell(NOTICE))
+    replies.pop()  # `tell` appended it at the end
 
 
 # --- commands and buttons ----------------------------------------------------------------
@@ -174,45 +138,54 @@ def command_of(event: Event) -> str | None:
     return None
 
 
-def wants(event: Event) -> bool:
-    """Whether this event is the privacy service's: /mydata, /delete, or its buttons."""
-    if isinstance(event, ButtonPress):
-        return event.id.startswith(PREFIX)
-    return command_of(event) in COMMANDS
-
-
-def confirms_delete(event: Event, state: State) -> bool:
+def confirms_delete(turn: Turn, event: Event) -> bool:
     """The "yes, delete everything" button, pressed under the question just asked."""
     return (
-        isinstance(event, ButtonPress) and event.id == DELETE_YES and DELETE_YES in state.offered
+        isinstance(event, ButtonPress)
+        and event.id == DELETE_YES
+        and DELETE_YES in turn.state.offered
     )
 
 
-def handle(turn: FamilyTurn, event: Event, handoff: Handoff | None) -> Event | None:
-    """Answers a privacy command or button; returns an event for the engine instead when
-    it is not one of ours to answer (a stale or unknown button, no staff chat)."""
-    name = command_of(event)
-    button = event.id if isinstance(event, ButtonPress) else None
-    turn.state = replace(turn.state, offered=())
-    if name == "mydata" or button == MYDATA:
-        show_data(turn)
-    elif name == "delete" or button == DELETE:
-        ask_delete(turn)
-    elif button == DELETE_YES:  # the question was not the last thing asked
-        _say(turn, _EARLIER)
-        ask_delete(turn)
-    elif button == DELETE_NO:
-        _say(turn, _KEPT, (home_button(turn.kb, turn.state.lang),))
-    elif button == HUMAN_YES:
-        if handoff is None:  # no staff chat (any more): the engine gives the contact
-            return Command("human")
-        agree_to_handoff(turn)
-        handoff.open(turn, turn.kb.node_flow.get(turn.state.node or "", ""))
-    elif button == HUMAN_NO:
-        _say(turn, _REACH, (home_button(turn.kb, turn.state.lang),), values=turn.kb.reach)
-    else:
-        return event
-    return None
+class PrivacyFlow:
+    """/mydata and /delete, and their buttons."""
+
+    name = "privacy"
+    prefixes = frozenset({PREFIX})
+    effects: frozenset[str] = frozenset()
+
+    def __init__(self, staff: StaffSettings | None) -> None:
+        self.staff = staff
+
+    def claims(self, turn: Turn, event: Event) -> bool:
+        if isinstance(event, ButtonPress):
+            return ButtonId.decode(event.id).prefix == PREFIX
+        return command_of(event) in COMMANDS
+
+    def handle(self, turn: Turn, event: Event) -> Event | None:
+        """Answers a privacy command or button; an unknown button of ours goes on to the
+        engine ("this button belongs to an earlier step")."""
+        if confirms_delete(turn, event):
+            turn.gone = delete_by_family(turn, self.staff)
+            return None
+        name = command_of(event)
+        button = event.id if isinstance(event, ButtonPress) else None
+        turn.state = replace(turn.state, offered=())
+        if name == "mydata" or button == MYDATA:
+            show_data(turn)
+        elif name == "delete" or button == DELETE:
+            ask_delete(turn)
+        elif button == DELETE_YES:  # the question was not the last thing asked
+            turn.tell(_EARLIER)
+            ask_delete(turn)
+        elif button == DELETE_NO:
+            turn.tell(_KEPT, (turn.home(),))
+        else:
+            return event
+        return None
+
+    def effect(self, turn: Turn, effect: object) -> None:  # pragma: no cover - claims none
+        raise AssertionError(effect)
 
 
 # --- /mydata -----------------------------------------------------------------------------
@@ -243,7 +216,7 @@ def export_file(db: Database, family: int, now: dt.datetime) -> bytes:
     return json.dumps(export(db, family, now), ensure_ascii=False, indent=2).encode("utf-8")
 
 
-def show_data(turn: FamilyTurn) -> None:
+def show_data(turn: Turn) -> None:
     data = export(turn.db, turn.family, turn.now)
     tables: Mapping[str, list[dict[str, Any]]] = data["tables"]
     (family,) = tables["families"]
@@ -251,19 +224,16 @@ def show_data(turn: FamilyTurn) -> None:
     file = Attachment(
         EXPORT_FILE, EXPORT_MIME, json.dumps(data, ensure_ascii=False, indent=2).encode()
     )
-    lang = turn.state.lang
-    _say(
-        turn,
+    lang = turn.lang
+    turn.tell(
         _SUMMARY,
-        (Button(DELETE, _label(turn.kb, lang, _DELETE_LABEL)), home_button(turn.kb, lang)),
+        (Button(DELETE, turn.label(_DELETE_LABEL)), turn.home()),
         (file,),
-        {
-            "language": i18n.language_name(lang),
-            "date": i18n.format_day(first, lang),
-            "bookings": len(tables.get("bookings", [])),
-            "tickets": len(tables.get("tickets", [])),
-            "questions": len(tables.get("unanswered", [])),
-        },
+        language=i18n.language_name(lang),
+        date=i18n.format_day(first, lang),
+        bookings=len(tables.get("bookings", [])),
+        tickets=len(tables.get("tickets", [])),
+        questions=len(tables.get("unanswered", [])),
     )
     audit.record(turn.db, "family", "export", turn.now, family=turn.family)
 
@@ -271,13 +241,12 @@ def show_data(turn: FamilyTurn) -> None:
 # --- /delete -----------------------------------------------------------------------------
 
 
-def ask_delete(turn: FamilyTurn) -> None:
-    lang = turn.state.lang
+def ask_delete(turn: Turn) -> None:
     buttons = (
-        Button(DELETE_YES, _label(turn.kb, lang, _DELETE_YES)),
-        Button(DELETE_NO, _label(turn.kb, lang, _NO)),
+        Button(DELETE_YES, turn.label(_DELETE_YES)),
+        Button(DELETE_NO, turn.label(_NO)),
     )
-    _say(turn, _DELETE_ASK, buttons)
+    turn.tell(_DELETE_ASK, buttons)
     turn.state = replace(turn.state, offered=(DELETE_YES,))
 
 
@@ -292,22 +261,22 @@ def delete(
 ) -> None:
     """Deletes everything about the family, in the caller's transaction. First what
     other people rely on: upcoming appointments are cancelled (each posted to the staff
-    chat, bot/services/staff_bookings.py), a running ticket and mediator requests end;
+    chat, bot/services/booking_posts.py), a running ticket and mediator requests end;
     staff, mediators and the coordination chat are told and the family's forum topic is
     deleted (these messages carry no family id, so they outlive the family's rows). Then
     the family's row, and with it everything else."""
     staff_chat = staff.chat_id if staff is not None else None
     lang = load_state(db, family).lang
     for booking in booking_store.upcoming(db, family, now):
-        cancelled = booking_store.cancel(db, booking.id, now, reason=staff_bookings.DELETED)
+        cancelled = booking_store.cancel(db, booking.id, now, reason=booking_posts.DELETED)
         if cancelled is not None:
-            staff_bookings.cancelled(
+            booking_posts.cancelled(
                 db,
                 kb,
                 staff_chat,
                 cancelled,
                 now,
-                by=staff_bookings.DELETED,
+                by=booking_posts.DELETED,
                 lang=lang,
                 mediation_chat=staff.mediation_chat_id if staff is not None else None,
             )
@@ -324,7 +293,7 @@ def delete(
                 f"Die Sprachmittlung #{request} ist beendet. Sie sehen keine Nachrichten "
                 "dieser Familie mehr.",
                 now,
-                chat_id=mediator,
+                chat_id=mediator.id,
             )
         elif mediation_chat is not None:
             tickets.queue_text(
@@ -352,38 +321,13 @@ def delete(
     store.delete_family(db, family)
 
 
-def delete_by_family(turn: FamilyTurn, staff: StaffSettings | None) -> Reply:
+def delete_by_family(turn: Turn, staff: StaffSettings | None) -> Reply:
     """/delete confirmed: everything goes; returns the goodbye (sent without the outbox,
     whose rows go with the family)."""
     delete(turn.db, turn.kb, turn.family, turn.now, staff=staff)
-    lang = turn.state.lang
-    found = turn.kb.catalogs.text(lang, None, _DELETED)
-    restart = Button(HOME, _label(turn.kb, lang, _RESTART))
-    return localized_reply(turn.kb, lang, found.text, found.lang, (restart,))
-
-
-# --- talking to a person -----------------------------------------------------------------
-
-
-def connect(turn: FamilyTurn, handoff: Handoff, flow: str) -> None:
-    """ "Talk to a person": a ticket, once the family agreed that staff read its messages
-    (asked once; a running ticket needs no new yes)."""
-    if handoff.ticket(turn.family) is None and HANDOFF_AGREED not in turn.state.seen:
-        lang = turn.state.lang
-        buttons = (
-            Button(HUMAN_YES, _label(turn.kb, lang, _HUMAN_YES)),
-            Button(HUMAN_NO, _label(turn.kb, lang, _NO)),
-            home_button(turn.kb, lang),
-        )
-        _say(turn, _HUMAN_ASK, buttons)
-        return
-    handoff.open(turn, flow)
-
-
-def agree_to_handoff(turn: FamilyTurn) -> None:
-    if HANDOFF_AGREED not in turn.state.seen:
-        turn.state = replace(turn.state, seen=(*turn.state.seen, HANDOFF_AGREED))
-        audit.record(turn.db, "family", "consent", turn.now, family=turn.family, detail="handoff")
+    goodbye = turn.tell(_DELETED, (Button(HOME, turn.label(_RESTART)),))
+    turn.replies.remove(goodbye)
+    return goodbye
 
 
 # --- retention ---------------------------------------------------------------------------

@@ -9,14 +9,13 @@ import datetime as dt
 
 from sqlite_utils import Database
 
-from bot.engine import Button, Reply, State
-from bot.engine.dialogue import HOME
 from bot.i18n import _
 from bot.knowledge import KnowledgeBase
 from bot.services import booking as flow
 from bot.store import transaction
 from bot.store.bookings import DueReminder, due_reminders, mark_sent
 from bot.store.outbox import enqueue
+from bot.types import Reply, State
 
 REMINDER = _("⏰ Erinnerung: Ihr Termin ist am {when}.")
 
@@ -46,16 +45,12 @@ def send_due(db: Database, kb: KnowledgeBase, channel: str, now: dt.datetime) ->
 
 
 def _reminder(db: Database, kb: KnowledgeBase, due: DueReminder, now: dt.datetime) -> Reply:
+    """In the language the family booked in; said as every turn says it."""
     assert kb.appointments is not None
-    turn = flow.Turn(db, kb, due.booking.family_id, now, State(lang=due.booking.lang), [])
-    found = kb.catalogs.text(due.booking.lang, None, REMINDER)
-    text = found.text.format(when=turn.when(due.booking.starts_at))
-    text += "\n" + turn.type_name(due.booking.type)
+    turn = flow.Turn(db, kb, now, family=due.booking.family_id, state=State(lang=due.booking.lang))
+    lines = [turn.ui(REMINDER).format(when=turn.when(due.booking.starts_at))]
+    lines.append(turn.type_name(due.booking.type))
     kind = kb.appointments.types.get(due.booking.type)
     if kind is not None:
-        text += "\n" + kb.fill(flow.place_text(turn, kind), turn.lang)
-    buttons = (
-        turn.button("list", "📋 Meine Termine"),
-        Button(HOME, turn.ui("🏠 Hauptmenü")),
-    )
-    return Reply(text, buttons, found.lang)
+        lines.append(flow.place_text(turn, kind))
+    return turn.say("\n".join(lines), (turn.button("list", "📋 Meine Termine"), turn.home()))

@@ -25,14 +25,14 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bot.engine.events import ButtonPress, Command, Event, Reply, Start, TextInput
-from bot.engine.state import State
+from bot.clock import BERLIN
 from bot.knowledge import KnowledgeBase, Problem
 from bot.knowledge.loader import load_model_file
 from bot.knowledge.yamlpos import LoadedYaml
-from bot.services.conversation import BERLIN, Conversations
+from bot.services.conversation import Conversations
 from bot.store import open_db
 from bot.store.conversations import find_family, load_state
+from bot.types import ButtonPress, Command, Event, Reply, Start, State, TextInput
 
 TESTS_DIR = "tests"
 Fragments = Annotated[list[str], Field(default_factory=list)]

@@ -31,17 +31,17 @@ from rapidfuzz import fuzz, process
 from sqlite_utils import Database
 
 from bot import i18n
-from bot.engine import Button, Effect, Reply, State
 from bot.engine.dialogue import KEEP_NO, KEEP_YES
 from bot.engine.normalize import normalize
 from bot.i18n import _
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.models import node_texts
 from bot.services.scrub import PLACEHOLDERS, known_words, scrub
+from bot.services.turn import Turn
 from bot.store import audit
 from bot.store import unanswered as store
+from bot.types import Button, Effect, Event
 
-EFFECTS = frozenset({"unanswered", "questions_yes", "questions_no"})
 ASKED = "ask:questions"  # in State.seen: the family was asked once
 MAX_CHARS = 500  # longer texts are cut before they are kept
 MIN_LETTERS = 4  # "ok", "hi", "?" are not questions
@@ -65,51 +65,53 @@ _YES = _("Ja")
 _NO = _("Nein")
 
 
-def handle(
-    db: Database,
-    kb: KnowledgeBase,
-    family: int,
-    now: dt.datetime,
-    state: State,
-    effect: Effect,
-    replies: list[Reply],
-) -> State:
-    """One of EFFECTS: keeps, offers to keep or forgets questions; returns the new state
-    (a pending question, or the note that the family was asked) and adds any reply."""
-    if effect.kind == "unanswered":
-        return _unplaced(db, kb, family, now, state, effect.text, replies)
-    keep = effect.kind == "questions_yes"
-    store.set_keep_questions(db, family, keep)
-    audit.record(
-        db, "family", "keep_questions", now, family=family, detail="yes" if keep else "no"
-    )
-    if keep and effect.text:
-        store.add(db, family, effect.text[:MAX_CHARS], state.lang, state.node, now)
-    if not keep:
-        store.delete_for(db, family)
-    return state
+class UnansweredFlow:
+    """Questions Lotse could not place, kept for editors with the family's yes: the
+    engine's "unanswered", "questions_yes" and "questions_no" effects; no events."""
+
+    name = "unanswered"
+    prefixes: frozenset[str] = frozenset()  # the engine makes the keep:yes/no buttons
+    effects = frozenset({"unanswered", "questions_yes", "questions_no"})
+
+    def claims(self, turn: Turn, event: Event) -> bool:
+        return False
+
+    def handle(self, turn: Turn, event: Event) -> Event | None:  # pragma: no cover
+        return event
+
+    def effect(self, turn: Turn, effect: Effect) -> None:
+        """Keeps, offers to keep or forgets questions (the state notes a pending question,
+        or that the family was asked)."""
+        db, family, now, state = turn.db, turn.family, turn.now, turn.state
+        if effect.kind == "unanswered":
+            _unplaced(turn, effect.text)
+            return
+        keep = effect.kind == "questions_yes"
+        store.set_keep_questions(db, family, keep)
+        audit.record(
+            db, "family", "keep_questions", now, family=family, detail="yes" if keep else "no"
+        )
+        if keep and effect.text:
+            store.add(db, family, effect.text[:MAX_CHARS], state.lang, state.node, now)
+        if not keep:
+            store.delete_for(db, family)
 
 
-def _unplaced(
-    db: Database,
-    kb: KnowledgeBase,
-    family: int,
-    now: dt.datetime,
-    state: State,
-    text: str,
-    replies: list[Reply],
-) -> State:
+def _unplaced(turn: Turn, text: str) -> None:
+    db, kb, family, state = turn.db, turn.kb, turn.family, turn.state
     keep = store.keep_questions(db, family)
     if keep is False or (keep is None and ASKED in state.seen):
-        return state  # scrubbing is not even needed
+        return  # scrubbing is not even needed
     question = scrub(text, known_words(kb, state.lang))[:MAX_CHARS]
     if not worth_keeping(question):
-        return state
+        return
     if keep:
-        store.add(db, family, question, state.lang, state.node, now)
-        return state
-    replies.append(_consent_question(kb, state.lang, question))
-    return replace(state, pending_question=question, seen=(*state.seen, ASKED))
+        store.add(db, family, question, state.lang, state.node, turn.now)
+        return
+    # The question in the family's language, the scrubbed text below it, never filled.
+    buttons = (Button(KEEP_YES, turn.label(_YES)), Button(KEEP_NO, turn.label(_NO)))
+    turn.say(turn.ui(_ASK), buttons, tail=f"\n„{question}“")
+    turn.state = replace(state, pending_question=question, seen=(*state.seen, ASKED))
 
 
 def worth_keeping(question: str) -> bool:
@@ -119,23 +121,6 @@ def worth_keeping(question: str) -> bool:
     words = normalize(question).split()
     letters = sum(char.isalpha() for word in words for char in word)
     return letters >= MIN_LETTERS and not all(word in _SMALL_TALK for word in words)
-
-
-def _consent_question(kb: KnowledgeBase, lang: str, question: str) -> Reply:
-    """The question in the family's language (or the chain's next, marked as the engine
-    does), the scrubbed text below it. The typed text is never filled or formatted."""
-    found = kb.catalogs.text(lang, None, _ASK)
-    shown = kb.fill(found.text, found.lang)
-    if found.lang != lang:
-        shown = kb.catalogs.gettext(lang, "Noch nicht in Ihrer Sprache:") + "\n" + shown
-    shown += f"\n„{question}“"
-    if i18n.is_rtl(lang) or i18n.is_rtl(found.lang):
-        shown = i18n.isolate_ltr(shown)
-    buttons = (
-        Button(KEEP_YES, kb.catalogs.gettext(lang, _YES)),
-        Button(KEEP_NO, kb.catalogs.gettext(lang, _NO)),
-    )
-    return Reply(shown, buttons, found.lang)
 
 
 # --- the report for editors ---------------------------------------------------------

@@ -6,8 +6,8 @@ import datetime as dt
 
 from sqlite_utils import Database
 
-from bot.engine.state import State
 from bot.store.ids import next_id
+from bot.types import State
 
 
 def family_id(db: Database, channel: str, external_id: str, now: dt.datetime) -> int:

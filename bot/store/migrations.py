@@ -222,3 +222,26 @@ def m006_numbers_never_reused(db: Database) -> None:
             f"CREATE TRIGGER {table}_counter AFTER INSERT ON {table} BEGIN"
             f" UPDATE id_counters SET last = MAX(last, NEW.id) WHERE name = '{table}'; END"
         )
+
+
+@migrations()
+def m007_channel_neutral_references(db: Database) -> None:
+    """Messages passed on by reference and mediators name their channel, so that a second
+    channel plugs in without the services reading a Telegram id; an index on every
+    family_id column, so that a family's rows (/mydata, /delete, its tickets) are found
+    without a table scan."""
+    for table in ("outbox", "staff_outbox"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN copy_channel TEXT")
+        db.execute(f"UPDATE {table} SET copy_channel = 'telegram' WHERE copy_chat_id IS NOT NULL")
+    db.execute("ALTER TABLE mediation_requests ADD COLUMN mediator_channel TEXT")
+    db.execute(
+        "UPDATE mediation_requests SET mediator_channel = 'telegram' WHERE mediator_id IS NOT NULL"
+    )
+    db.execute("DROP INDEX IF EXISTS mediation_mediator")
+    db.execute(
+        "CREATE INDEX mediation_mediator"
+        " ON mediation_requests (mediator_channel, mediator_id, status)"
+    )
+    for table in ("tickets", "staff_outbox", "mediation_requests", "unanswered", "audit_log"):
+        db.execute(f"CREATE INDEX {table}_family_id ON {table} (family_id)")
+    db.execute("CREATE INDEX staff_outbox_copy ON staff_outbox (copy_channel, copy_chat_id)")

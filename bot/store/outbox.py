@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from bot.engine import Attachment, Button, Reply
+from bot.types import Attachment, Button, MessageRef, Reply
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Queued:
     external_id: str
     reply: Reply
     sent_parts: int = 0
-    copy_from: tuple[int, int] | None = None  # (chat, message) a staff message is copied from
+    copy_from: MessageRef | None = None  # a staff (or mediator) message, copied by reference
 
 
 def enqueue(db: Database, family: int, replies: tuple[Reply, ...], now: dt.datetime) -> None:
@@ -42,23 +42,25 @@ def enqueue(db: Database, family: int, replies: tuple[Reply, ...], now: dt.datet
         )
 
 
-def enqueue_copy(
-    db: Database, family: int, chat_id: int, message_id: int, now: dt.datetime
-) -> None:
-    """A message written by staff (or a mediator), copied to the family by its id: its
-    text passes through Telegram and is never stored here."""
+def enqueue_copy(db: Database, family: int, ref: MessageRef, now: dt.datetime) -> None:
+    """A message written by staff (or a mediator), copied to the family by reference: its
+    text passes through the channel and is never stored here."""
     db.execute(
-        "INSERT INTO outbox (family_id, text, buttons, lang, files, copy_chat_id,"
-        " copy_message_id, created_at) VALUES (?, '', '[]', 'de', '[]', ?, ?, ?)",
-        [family, chat_id, message_id, now.isoformat(timespec="seconds")],
+        "INSERT INTO outbox (family_id, text, buttons, lang, files, copy_channel, copy_chat_id,"
+        " copy_message_id, created_at) VALUES (?, '', '[]', 'de', '[]', ?, ?, ?, ?)",
+        [family, ref.channel, ref.chat, ref.id, now.isoformat(timespec="seconds")],
     )
 
 
-def pending(db: Database, channel: str, external_id: str | None = None) -> list[Queued]:
-    """Waiting replies of one channel (or of one family on it), oldest first."""
+def pending(
+    db: Database, channel: str, external_id: str | None = None, *, after: int | None = None
+) -> list[Queued]:
+    """Waiting replies of one channel (or of one family on it), oldest first. With
+    `after`, only those of the families that got a reply since outbox row `after` (all of
+    theirs, so that a new reply never overtakes an older one)."""
     sql = (
         "SELECT outbox.id, family_id, external_id, text, buttons, lang, sent_parts, files,"
-        " copy_chat_id, copy_message_id"
+        " copy_chat_id, copy_message_id, copy_channel"
         " FROM outbox JOIN families ON families.id = outbox.family_id"
         " WHERE channel = ?"
     )
@@ -66,6 +68,9 @@ def pending(db: Database, channel: str, external_id: str | None = None) -> list[
     if external_id is not None:
         sql += " AND external_id = ?"
         params.append(external_id)
+    if after is not None:
+        sql += " AND family_id IN (SELECT family_id FROM outbox WHERE id > ?)"
+        params.append(after)
     rows = db.execute(sql + " ORDER BY outbox.id", params).fetchall()
     return [
         Queued(
@@ -82,7 +87,9 @@ def pending(db: Database, channel: str, external_id: str | None = None) -> list[
                 ),
             ),
             sent_parts=row[6],
-            copy_from=(int(row[8]), int(row[9])) if row[8] is not None else None,
+            copy_from=MessageRef(str(row[10]), str(row[8]), str(row[9]))
+            if row[8] is not None
+            else None,
         )
         for row in rows
     ]
@@ -92,8 +99,17 @@ def mark_parts_sent(db: Database, item_id: int, parts: int) -> None:
     db.execute("UPDATE outbox SET sent_parts = ? WHERE id = ?", [parts, item_id])
 
 
-def remove(db: Database, item_id: int) -> None:
-    db.execute("DELETE FROM outbox WHERE id = ?", [item_id])
+def last_id(db: Database) -> int:
+    """The newest outbox row's id (0 if none): the mark for `pending(after=…)`."""
+    row = db.execute("SELECT MAX(id) FROM outbox").fetchone()
+    return int(row[0] or 0)
+
+
+def remove(db: Database, item_ids: list[int]) -> None:
+    """Deletes sent rows, in one statement (one commit for a whole delivery round)."""
+    if item_ids:
+        marks = ",".join("?" for _ in item_ids)
+        db.execute(f"DELETE FROM outbox WHERE id IN ({marks})", item_ids)
 
 
 def remove_family(db: Database, family: int) -> None:

@@ -19,6 +19,8 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.db import Table
 
+from bot.types import Chat
+
 FAMILIES = "families"
 # Columns that name a family's rows without a foreign key: table -> column -> table.
 LOOSE_REFERENCES: dict[str, dict[str, str]] = {
@@ -110,12 +112,14 @@ def mark_notice(db: Database, family: int, now: dt.datetime) -> None:
 
 def forget_copies(db: Database, family: int) -> int:
     """Copies of the family's messages still waiting for another chat (a mediator's):
-    they carry its chat id and no family id, so they would outlive it."""
-    row = db.execute("SELECT external_id FROM families WHERE id = ?", [family]).fetchone()
-    if row is None or not str(row[0]).lstrip("-").isdigit():
+    they carry its chat's reference and no family id, so they would outlive it."""
+    row = db.execute("SELECT channel, external_id FROM families WHERE id = ?", [family]).fetchone()
+    if row is None:
         return 0
     cursor = db.execute(
-        "DELETE FROM staff_outbox WHERE family_id IS NULL AND copy_chat_id = ?", [int(row[0])]
+        "DELETE FROM staff_outbox WHERE family_id IS NULL AND copy_channel = ?"
+        " AND copy_chat_id = ?",
+        [row[0], row[1]],
     )
     return int(cursor.rowcount)
 
@@ -127,14 +131,17 @@ def delete_family(db: Database, family: int) -> None:
     db.execute("DELETE FROM families WHERE id = ?", [family])
 
 
-def open_requests(db: Database, family: int) -> list[tuple[int, str, int | None]]:
+def open_requests(db: Database, family: int) -> list[tuple[int, str, Chat | None]]:
     """(id, status, mediator) of the family's mediator requests still requested or running."""
     rows = db.execute(
-        "SELECT id, status, mediator_id FROM mediation_requests"
+        "SELECT id, status, mediator_channel, mediator_id FROM mediation_requests"
         " WHERE family_id = ? AND status IN ('requested', 'accepted') ORDER BY id",
         [family],
     ).fetchall()
-    return [(int(row[0]), str(row[1]), None if row[2] is None else int(row[2])) for row in rows]
+    return [
+        (int(row[0]), str(row[1]), None if row[3] is None else Chat(str(row[2]), str(row[3])))
+        for row in rows
+    ]
 
 
 # --- retention ---------------------------------------------------------------------------

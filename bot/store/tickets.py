@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from bot.engine import Button
 from bot.store.ids import next_id
+from bot.types import Button, Chat, MessageRef
 
 OPEN, CLOSED = "open", "closed"
 REQUESTED, ACCEPTED, DECLINED, DONE = "requested", "accepted", "declined", "closed"
@@ -160,7 +160,7 @@ class StaffMessage:
     kind: str
     text: str
     buttons: tuple[Button, ...]
-    copy_from: tuple[int, int] | None
+    copy_from: MessageRef | None
 
 
 def queue_text(
@@ -169,7 +169,7 @@ def queue_text(
     now: dt.datetime,
     *,
     family: int | None = None,
-    chat_id: int | None = None,
+    chat_id: int | str | None = None,
     thread_id: int | None = None,
     buttons: tuple[Button, ...] = (),
     kind: str = "text",
@@ -191,30 +191,41 @@ def queue_text(
 
 def queue_copy(
     db: Database,
-    from_chat: int,
-    message_id: int,
+    ref: MessageRef,
     now: dt.datetime,
     *,
     family: int | None = None,
-    chat_id: int | None = None,
+    chat_id: int | str | None = None,
 ) -> None:
+    """A message passed on by reference: to the family's topic, or to `chat_id`."""
     db.execute(
-        "INSERT INTO staff_outbox (family_id, chat_id, kind, copy_chat_id, copy_message_id,"
-        " created_at) VALUES (?, ?, 'copy', ?, ?, ?)",
-        [family, chat_id, from_chat, message_id, _stamp(now)],
+        "INSERT INTO staff_outbox (family_id, chat_id, kind, copy_channel, copy_chat_id,"
+        " copy_message_id, created_at) VALUES (?, ?, 'copy', ?, ?, ?, ?)",
+        [family, chat_id, ref.channel, ref.chat, ref.id, _stamp(now)],
     )
 
 
-def staff_pending(db: Database, family: int | None = None) -> list[StaffMessage]:
-    """Waiting staff-chat messages, oldest first; only the topic's of `family` if given."""
+def staff_pending(
+    db: Database, family: int | None = None, *, after: int | None = None
+) -> list[StaffMessage]:
+    """Waiting staff-chat messages, oldest first; only the topic's of `family` if given;
+    with `after`, only those of the topics and chats that got one since staff-outbox row
+    `after` (all of theirs: a new one never overtakes an older one)."""
     sql = (
         "SELECT id, family_id, chat_id, thread_id, kind, text, buttons, copy_chat_id,"
-        " copy_message_id FROM staff_outbox"
+        " copy_message_id, copy_channel FROM staff_outbox WHERE 1 = 1"
     )
     params: list[object] = []
     if family is not None:
-        sql += " WHERE family_id = ? AND chat_id IS NULL"
+        sql += " AND family_id = ? AND chat_id IS NULL"
         params.append(family)
+    if after is not None:
+        sql += (
+            " AND ((chat_id IS NULL AND family_id IN (SELECT family_id FROM staff_outbox"
+            "  WHERE id > ? AND chat_id IS NULL))"
+            " OR chat_id IN (SELECT chat_id FROM staff_outbox WHERE id > ?))"
+        )
+        params += [after, after]
     rows = db.execute(sql + " ORDER BY id", params).fetchall()
     return [
         StaffMessage(
@@ -225,14 +236,25 @@ def staff_pending(db: Database, family: int | None = None) -> list[StaffMessage]
             kind=str(row[4]),
             text=str(row[5]),
             buttons=tuple(Button(str(i), str(label)) for i, label in json.loads(row[6])),
-            copy_from=(int(row[7]), int(row[8])) if row[7] is not None else None,
+            copy_from=MessageRef(str(row[9]), str(row[7]), str(row[8]))
+            if row[7] is not None
+            else None,
         )
         for row in rows
     ]
 
 
-def staff_sent(db: Database, item: int) -> None:
-    db.execute("DELETE FROM staff_outbox WHERE id = ?", [item])
+def staff_last_id(db: Database) -> int:
+    """The newest staff-outbox row's id (0 if none): the mark for `staff_pending`."""
+    row = db.execute("SELECT MAX(id) FROM staff_outbox").fetchone()
+    return int(row[0] or 0)
+
+
+def staff_sent(db: Database, items: list[int]) -> None:
+    """Deletes sent staff-chat messages, in one statement."""
+    if items:
+        marks = ",".join("?" for _ in items)
+        db.execute(f"DELETE FROM staff_outbox WHERE id IN ({marks})", items)
 
 
 # --- mediator requests -------------------------------------------------------------------
@@ -245,23 +267,23 @@ class MediationRequest:
     lang: str
     details: str
     status: str
-    mediator_id: int | None
+    mediator: Chat | None  # the mediator's own chat with the bot, once accepted
 
 
-_REQUEST = "id, family_id, lang, details, status, mediator_id"
+_REQUEST = "id, family_id, lang, details, status, mediator_channel, mediator_id"
 
 
 def _request(row: tuple[object, ...] | None) -> MediationRequest | None:
     if row is None:
         return None
-    id_, family, lang, details, status, mediator = row
+    id_, family, lang, details, status, channel, mediator = row
     return MediationRequest(
         int(str(id_)),
         int(str(family)),
         str(lang),
         str(details),
         str(status),
-        int(str(mediator)) if mediator is not None else None,
+        Chat(str(channel), str(mediator)) if mediator is not None else None,
     )
 
 
@@ -313,13 +335,20 @@ def get_request(db: Database, request: int) -> MediationRequest | None:
 
 
 def decide_request(
-    db: Database, request: int, status: str, mediator: int | None, now: dt.datetime
+    db: Database, request: int, status: str, mediator: Chat | None, now: dt.datetime
 ) -> bool:
     """Accept or decline a request that is still open; False if someone was faster."""
     cursor = db.execute(
-        "UPDATE mediation_requests SET status = ?, mediator_id = ?, decided_at = ?"
-        " WHERE id = ? AND status = ?",
-        [status, mediator, _stamp(now), request, REQUESTED],
+        "UPDATE mediation_requests SET status = ?, mediator_channel = ?, mediator_id = ?,"
+        " decided_at = ? WHERE id = ? AND status = ?",
+        [
+            status,
+            mediator.channel if mediator else None,
+            mediator.id if mediator else None,
+            _stamp(now),
+            request,
+            REQUESTED,
+        ],
     )
     return cursor.rowcount == 1
 
@@ -338,21 +367,21 @@ def close_requests(db: Database, family: int, now: dt.datetime) -> list[Mediatio
     return [r for r in (_request(row) for row in rows) if r is not None]
 
 
-def mediators_of(db: Database, family: int) -> list[int]:
+def mediators_of(db: Database, family: int) -> list[Chat]:
     """The mediators who currently see this family's messages."""
     rows = db.execute(
-        "SELECT DISTINCT mediator_id FROM mediation_requests"
+        "SELECT DISTINCT mediator_channel, mediator_id FROM mediation_requests"
         " WHERE family_id = ? AND status = ? AND mediator_id IS NOT NULL",
         [family, ACCEPTED],
     ).fetchall()
-    return [int(row[0]) for row in rows]
+    return [Chat(str(row[0]), str(row[1])) for row in rows]
 
 
-def family_of_mediator(db: Database, mediator: int) -> int | None:
+def family_of_mediator(db: Database, mediator: Chat) -> int | None:
     """The family whose open request this mediator holds (the newest), if any."""
     row = db.execute(
-        "SELECT family_id FROM mediation_requests WHERE mediator_id = ? AND status = ?"
-        " ORDER BY id DESC LIMIT 1",
-        [mediator, ACCEPTED],
+        "SELECT family_id FROM mediation_requests WHERE mediator_channel = ?"
+        " AND mediator_id = ? AND status = ? ORDER BY id DESC LIMIT 1",
+        [mediator.channel, mediator.id, ACCEPTED],
     ).fetchone()
     return int(row[0]) if row else None
