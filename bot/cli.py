@@ -102,7 +102,7 @@ def run(webhook: bool) -> None:
     from bot.channels import telegram
     from bot.services.conversation import Conversations
     from bot.services.outbox import Outbox
-    from bot.store import open_db
+    from bot.store import Checkpointer, open_db
 
     settings = _settings()
     if settings.telegram.token is None:
@@ -116,6 +116,8 @@ def run(webhook: bool) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     database = open_db(settings.db)
+    checkpointer = Checkpointer(settings.db)  # the WAL checkpoint off the event loop
+    checkpointer.start(database)
     try:
         from bot.services.handoff import Handoff
         from bot.services.live_knowledge import LiveKnowledge
@@ -133,6 +135,7 @@ def run(webhook: bool) -> None:
     except telegram.StartError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
+        checkpointer.stop()
         database.close()
 
 

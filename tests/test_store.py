@@ -128,3 +128,25 @@ def test_numbers_of_deleted_families_bookings_and_tickets_are_never_given_again(
     again = open_db(path)
     with transaction(again):
         assert family_id(again, "telegram", "4", NOW) == family + 41
+
+
+def test_the_checkpointer_empties_the_wal_off_the_writing_connection(tmp_path: Path) -> None:
+    from bot.store import Checkpointer, transaction
+
+    path = tmp_path / "wal.db"
+    db = open_db(path)
+    checkpointer = Checkpointer(path, interval=0.01)
+    checkpointer.start(db)
+    assert db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    before = path.stat().st_size  # the rows land in the WAL; only a checkpoint copies them
+    for number in range(2000):
+        with transaction(db):
+            db.execute(
+                "INSERT INTO processed_updates (channel, update_id, processed_at)"
+                " VALUES ('t', ?, '2026-01-01T00:00:00+00:00')",
+                [number],
+            )
+    checkpointer.stop()  # one last checkpoint on the way out
+    assert checkpointer.runs >= 1
+    assert path.stat().st_size > before  # copied back into the database file
+    db.close()
