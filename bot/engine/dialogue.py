@@ -201,38 +201,47 @@ class _Turn:
         return node.otherwise
 
     def show(self, *, repeat: bool = False) -> None:
-        """Render the current step; `repeat` shows only its question and buttons."""
+        """Render the current step; `repeat` shows only its question and buttons. The one
+        place a node kind's behaviour lives: mypy checks that every kind is handled."""
         node_id = self.current
         node = self.kb.nodes[node_id]
-        if isinstance(node, AnswerNode):
-            self.show_answer(node_id, node, repeat=repeat)
+        match node:
+            case AnswerNode():
+                self.show_answer(node_id, node, repeat=repeat)
+            case MenuNode():
+                self.say(self.local(f"{node_id}.text", node.text), self.visible_buttons())
+            case AskNode():
+                text = self.local(f"{node_id}.text", node.text)
+                self.say(text, self.visible_buttons(), expects=node.parser)
+            case ActionNode():
+                self.show_action(node_id, node, repeat=repeat)
+            case RouteNode():  # pragma: no cover - `enter` follows routes; never current
+                self.enter(node_id, push=False)
+            case _:
+                assert_never(node)
+
+    def show_action(self, node_id: str, node: ActionNode, *, repeat: bool) -> None:
+        kind = self.service(node.action)
+        if kind is not None and not repeat:  # a service takes over from here
+            if node.text:
+                self.say(self.local(f"{node_id}.text", node.text))
+            self.effects.append(Effect(kind, self.kb.node_flow[node_id]))
             return
         texts: list[i18n.Localized | str] = []
-        if isinstance(node, MenuNode | AskNode):
+        if node.text and not repeat:
             texts.append(self.local(f"{node_id}.text", node.text))
-        elif isinstance(node, ActionNode):
-            kind = self.service(node.action)
-            service = kind is not None
-            if kind is not None and not repeat:  # a service takes over from here
-                if node.text:
-                    self.say(self.local(f"{node_id}.text", node.text))
-                self.effects.append(Effect(kind, self.kb.node_flow[node_id]))
-                return
-            if node.text and not repeat:
-                texts.append(self.local(f"{node_id}.text", node.text))
-            if node.action == "language":
-                texts.append(self.ui("Welche Sprache möchten Sie?"))
-            elif service:
-                texts.append(self.ui("Wie geht es weiter?"))
-            else:
-                texts.append(self.not_available(node.action))
+        if node.action == "language":
+            texts.append(self.ui("Welche Sprache möchten Sie?"))
+        elif kind is not None:
+            texts.append(self.ui("Wie geht es weiter?"))
+        else:
+            texts.append(self.not_available(node.action))
         buttons = self.visible_buttons()
-        if isinstance(node, ActionNode) and node.action == "language":
+        if node.action == "language":
             buttons = self.language_buttons() + buttons
         for text in texts[:-1]:
             self.say(text)
-        expects = node.parser if isinstance(node, AskNode) else None
-        self.say(texts[-1], buttons, expects=expects)
+        self.say(texts[-1], buttons)
 
     def show_answer(self, node_id: str, node: AnswerNode, *, repeat: bool) -> None:
         if repeat:

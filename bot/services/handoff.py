@@ -216,7 +216,7 @@ class Handoff:
                     turn.db, "family", "consent", turn.now, family=turn.family, detail="handoff"
                 )
             self.open(turn, turn.kb.node_flow.get(turn.state.node or "", ""))
-        elif button.parts == ("consent", "no"):
+        elif button.parts[:1] == ("consent",):
             turn.tell(_REACH, (turn.home(),), **turn.kb.reach)
         else:
             self.rate(turn, button.parts)
@@ -303,6 +303,8 @@ class HandoffFlow:
     def handle(self, turn: Turn, event: Event) -> Event | None:
         if isinstance(event, ButtonPress):
             button = ButtonId.decode(event.id)
+            if button.parts[:1] not in (("consent",), (RATE,)):
+                return event  # not a button of ours: the engine says it is from earlier
             self.handoff.pressed(turn, button)
             # after a rating, the bot answers again: the main menu
             return Command("menu") if button.parts[:1] == (RATE,) else None
