@@ -200,6 +200,8 @@ async def bench_e2e_lotse(kb: KnowledgeBase, families: int) -> dict[str, float]:
     async with FakeBotAPI() as api:
         with tempfile.TemporaryDirectory() as folder:
             db = open_db(Path(folder) / "e2e.db")
+            checkpointer = Checkpointer(Path(folder) / "e2e.db")  # as `lotse run` does
+            checkpointer.start(db)
             settings = TelegramSettings(
                 token=SecretStr(TOKEN), base_url=api.base_url, retry_seconds=30
             )
@@ -208,6 +210,7 @@ async def bench_e2e_lotse(kb: KnowledgeBase, families: int) -> dict[str, float]:
             )
             async with running(app, settings, poll_timeout=1):
                 figures = await drive(api, families, 10_000, lotse_answered)
+            checkpointer.stop()
             db.close()
     return figures
 

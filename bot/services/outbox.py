@@ -42,9 +42,9 @@ class Outbox:
         outbox.mark_parts_sent(self.db, item.id, parts)
 
     def done(self, items: list[Queued]) -> None:
-        """Replies sent (or refused for good, so they never block the ones after them),
-        deleted in one statement: one commit per delivery round, not one per message.
-        A crash before it sends these again at the next start (at least once)."""
+        """Replies sent, or refused for good (so they never block the ones after them).
+        The channel calls it for each reply as soon as it is out: a crash before the
+        delete sends that one reply again at the next start, never a whole round."""
         outbox.remove(self.db, [item.id for item in items])
 
     def blocked(self, external_id: str) -> None:

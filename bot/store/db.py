@@ -36,6 +36,24 @@ def open_db(path: Path | str) -> Database:
     return db
 
 
+QUEUES = ("outbox", "staff_outbox")  # tables of messages on their way out
+
+
+def last_id(db: Database, queue: str) -> int:
+    """The newest row's id of a queue (0 if none): a mark to send only what came after."""
+    assert queue in QUEUES, queue  # never user input: a fixed table name
+    row = db.execute(f"SELECT MAX(id) FROM {queue}").fetchone()
+    return int(row[0] or 0)
+
+
+def delete_ids(db: Database, queue: str, ids: list[int]) -> None:
+    """Deletes the given rows of a queue (sent, or refused for good) in one statement."""
+    assert queue in QUEUES, queue
+    if ids:
+        marks = ",".join("?" for _ in ids)
+        db.execute(f"DELETE FROM {queue} WHERE id IN ({marks})", ids)
+
+
 @contextmanager
 def transaction(db: Database) -> Iterator[Database]:
     """One write transaction: BEGIN IMMEDIATE takes the write lock up front, so two

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from bot.store import db as queues
 from bot.types import Attachment, Button, MessageRef, Reply
 
 
@@ -101,15 +102,12 @@ def mark_parts_sent(db: Database, item_id: int, parts: int) -> None:
 
 def last_id(db: Database) -> int:
     """The newest outbox row's id (0 if none): the mark for `pending(after=…)`."""
-    row = db.execute("SELECT MAX(id) FROM outbox").fetchone()
-    return int(row[0] or 0)
+    return queues.last_id(db, "outbox")
 
 
 def remove(db: Database, item_ids: list[int]) -> None:
-    """Deletes sent rows, in one statement (one commit for a whole delivery round)."""
-    if item_ids:
-        marks = ",".join("?" for _ in item_ids)
-        db.execute(f"DELETE FROM outbox WHERE id IN ({marks})", item_ids)
+    """Deletes sent (or for good refused) rows."""
+    queues.delete_ids(db, "outbox", item_ids)
 
 
 def remove_family(db: Database, family: int) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from bot.store import db as queues
 from bot.store.ids import next_id
 from bot.types import Button, Chat, MessageRef
 
@@ -246,15 +247,12 @@ def staff_pending(
 
 def staff_last_id(db: Database) -> int:
     """The newest staff-outbox row's id (0 if none): the mark for `staff_pending`."""
-    row = db.execute("SELECT MAX(id) FROM staff_outbox").fetchone()
-    return int(row[0] or 0)
+    return queues.last_id(db, "staff_outbox")
 
 
 def staff_sent(db: Database, items: list[int]) -> None:
-    """Deletes sent staff-chat messages, in one statement."""
-    if items:
-        marks = ",".join("?" for _ in items)
-        db.execute(f"DELETE FROM staff_outbox WHERE id IN ({marks})", items)
+    """Deletes sent (or for good refused) staff-chat messages."""
+    queues.delete_ids(db, "staff_outbox", items)
 
 
 # --- mediator requests -------------------------------------------------------------------
