@@ -35,6 +35,7 @@ from bot.store.bookings import Booking, SlotTaken
 from bot.types import (
     Attachment,
     Button,
+    ButtonId,
     ButtonPress,
     Command,
     Effect,
@@ -42,9 +43,10 @@ from bot.types import (
     Media,
     Reply,
     TextInput,
+    button_id,
 )
 
-PREFIX = "bk:"
+PREFIX = "bk"
 DAYS_PER_PAGE = 5
 TIMES_SHOWN = 8
 MAX_CHILDREN = 10
@@ -104,8 +106,8 @@ class Turn(turn_.Turn):
     def end(self) -> None:
         self.state = replace(self.state, booking=None)
 
-    def button(self, button_id: str, label: str) -> Button:
-        return Button(PREFIX + button_id, self.ui(label))
+    def button(self, name: str, label: str) -> Button:
+        return Button(button_id(PREFIX, *name.split(":")), self.ui(label))
 
     @property
     def nav(self) -> tuple[Button, ...]:
@@ -229,7 +231,7 @@ def ask_type(turn: Turn) -> None:
         ask_day(turn, offered[0], 0)
         return
     turn.goto(step="type")
-    buttons = tuple(Button(f"{PREFIX}type:{t}", turn.type_name(t)) for t in offered)
+    buttons = tuple(Button(button_id(PREFIX, "type", t), turn.type_name(t)) for t in offered)
     turn.say(turn.ui("Welche Beratung möchten Sie?"), buttons + turn.nav)
 
 
@@ -240,7 +242,9 @@ def ask_day(turn: Turn, type_id: str, page: int) -> None:
     if not shown:
         turn.say(no_free_time(turn), turn.nav)
         return
-    buttons = [Button(f"{PREFIX}day:{day.isoformat()}", turn.day_label(day)) for day in shown]
+    buttons = [
+        Button(button_id(PREFIX, "day", day.isoformat()), turn.day_label(day)) for day in shown
+    ]
     if len(days) > (page + 1) * DAYS_PER_PAGE:
         buttons.append(turn.button(f"days:{page + 1}", "Weitere Tage ▶"))
     turn.say(turn.ui("An welchem Tag?"), (*buttons, *turn.nav))
@@ -261,7 +265,7 @@ def ask_time(turn: Turn, day: dt.date, *, intro: str | None = None) -> None:
         offer_next_free(turn, type_id, intro or turn.ui("An diesem Tag ist nichts mehr frei."))
         return
     buttons = tuple(
-        Button(f"{PREFIX}time:{_slot_id(start)}", turn.time_label(start))
+        Button(button_id(PREFIX, "time", _slot_id(start)), turn.time_label(start))
         for start in starts[:TIMES_SHOWN]
     )
     text = turn.ui("Um wie viel Uhr? ({day})").format(day=turn.day_label(day))
@@ -277,7 +281,7 @@ def offer_next_free(turn: Turn, type_id: str, intro: str) -> None:
     turn.goto(step="time")
     buttons = tuple(
         Button(
-            f"{PREFIX}time:{_slot_id(start)}",
+            button_id(PREFIX, "time", _slot_id(start)),
             f"{turn.day_label(start.astimezone(turn.zone).date())}, {turn.time_label(start)}",
         )
         for start in starts
@@ -342,7 +346,7 @@ def hold_or_offer(turn: Turn, type_id: str, start: dt.datetime) -> int | None:
 
 def ask_children(turn: Turn) -> None:
     turn.goto(step="children")
-    buttons = tuple(Button(f"{PREFIX}children:{n}", str(n)) for n in range(1, 5))
+    buttons = tuple(Button(button_id(PREFIX, "children", n), str(n)) for n in range(1, 5))
     turn.say(turn.ui("Wie viele Kinder kommen zur Beratung?"), buttons + turn.nav)
 
 
@@ -368,7 +372,7 @@ def ask_mediator_language(turn: Turn) -> None:
     if turn.lang in codes:  # the family's own language first
         codes.remove(turn.lang)
         codes.insert(0, turn.lang)
-    buttons = tuple(Button(f"{PREFIX}lang:{c}", i18n.language_name(c)) for c in codes)
+    buttons = tuple(Button(button_id(PREFIX, "lang", c), i18n.language_name(c)) for c in codes)
     turn.say(
         turn.ui("Für welche Sprache? Tippen Sie auf eine Sprache oder schreiben Sie sie."),
         buttons + turn.nav,
@@ -573,7 +577,7 @@ def show_list(turn: Turn) -> None:
         return
     buttons = tuple(
         Button(
-            f"{PREFIX}show:{booking.id}",
+            button_id(PREFIX, "show", booking.id),
             f"{turn.day_label(booking.starts_at.astimezone(turn.zone).date())}, "
             f"{turn.time_label(booking.starts_at)}",
         )
@@ -713,8 +717,8 @@ def handle(turn: Turn, event: Event) -> Event | None:
         turn.say(turn.ui("Die Termine wurden geändert. Bitte wählen Sie noch einmal."))
         start(turn, "book", "")
         return None
-    if isinstance(event, ButtonPress) and event.id.startswith(PREFIX):
-        return None if pressed(turn, event.id.removeprefix(PREFIX)) else Command("back")
+    if isinstance(event, ButtonPress) and (button := ButtonId.decode(event.id)).prefix == PREFIX:
+        return None if pressed(turn, ":".join(button.parts)) else Command("back")
     active = turn.state.booking is not None
     if active and isinstance(event, TextInput) and not event.text.strip().startswith("/"):
         typed(turn, event.text)
@@ -902,13 +906,13 @@ class BookingFlow:
     "appointments" effects start it."""
 
     name = "booking"
-    prefixes = frozenset({PREFIX.rstrip(":")})
+    prefixes = frozenset({PREFIX})
     effects = frozenset({"book", "appointments"})
 
     def claims(self, turn: turn_.Turn, event: Event) -> bool:
         if turn.kb.appointments is None:
             return False
-        own = isinstance(event, ButtonPress) and event.id.startswith(PREFIX)
+        own = isinstance(event, ButtonPress) and ButtonId.decode(event.id).prefix == PREFIX
         return own or turn.state.booking is not None
 
     def handle(self, turn: turn_.Turn, event: Event) -> Event | None:
