@@ -130,7 +130,7 @@ class Conversations:
                 if update_id is not None:
                     self._staged[(chat.channel, chat.id)] = [turn.gone]
                 return [turn.gone]
-            if not turn.known:  # a mediator's message, passed on: nothing for this chat
+            if turn.relayed and not turn.known:  # a mediator's message, passed on
                 return []
             if isinstance(event, Media) and not turn.relayed:
                 refused = event.refused is not None and self._with_staff(turn.family)

@@ -238,6 +238,7 @@ class MediatorFlow:
         assert turn.chat is not None and isinstance(event, TextInput | Media)
         family = tickets.family_of_mediator(turn.db, turn.chat)
         assert family is not None
+        turn.relayed = True  # to the family; nothing for the mediator's own chat
         if event.ref is None:  # the channel does not pass it on ([limits])
             why = event.refused if isinstance(event, Media) else None
             text = _NOT_PASSED_ON.get(why or "", _NOT_PASSED_ON["not_allowed"])

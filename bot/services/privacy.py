@@ -168,6 +168,10 @@ class PrivacyFlow:
         if confirms_delete(turn, event):
             turn.gone = delete_by_family(turn, self.staff)
             return None
+        pressed = event.id if isinstance(event, ButtonPress) else None
+        if pressed in (DELETE_YES, DELETE_NO) and not turn.stored:
+            turn.gone = goodbye(turn)  # a second tap after the deletion: nothing made again
+            return None
         name = command_of(event)
         button = event.id if isinstance(event, ButtonPress) else None
         turn.state = replace(turn.state, offered=())
@@ -325,9 +329,14 @@ def delete_by_family(turn: Turn, staff: StaffSettings | None) -> Reply:
     """/delete confirmed: everything goes; returns the goodbye (sent without the outbox,
     whose rows go with the family)."""
     delete(turn.db, turn.kb, turn.family, turn.now, staff=staff)
-    goodbye = turn.tell(_DELETED, (Button(HOME, turn.label(_RESTART)),))
-    turn.replies.remove(goodbye)
-    return goodbye
+    return goodbye(turn)
+
+
+def goodbye(turn: Turn) -> Reply:
+    """ "Everything is deleted", for the channel to send without the outbox."""
+    said = turn.tell(_DELETED, (Button(HOME, turn.label(_RESTART)),))
+    turn.replies.remove(said)
+    return said
 
 
 # --- retention ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from bot.engine.dialogue import HOME
 from bot.i18n import _
 from bot.knowledge import KnowledgeBase
 from bot.store import tickets
-from bot.store.conversations import family_id, load_state
+from bot.store.conversations import family_id, find_family, load_state
 from bot.types import Attachment, Button, Chat, Effect, Reply, State
 
 _HOME = _("🏠 Hauptmenü")
@@ -73,9 +73,23 @@ class Turn:
         return self._family
 
     @property
+    def stored(self) -> bool:
+        """Whether Lotse knows this chat's family, without making it known."""
+        if self._family is not None:
+            return True
+        assert self.chat is not None
+        return find_family(self.db, self.chat.channel, self.chat.id) is not None
+
+    @property
     def state(self) -> State:
+        """The family's state; a fresh one for a chat Lotse does not know, which reading
+        does not store (only `family`, which the service asks for to save, does)."""
         if self._state is None:
-            self._state = load_state(self.db, self.family)
+            known = self._family
+            if known is None:
+                assert self.chat is not None
+                known = find_family(self.db, self.chat.channel, self.chat.id)
+            self._state = load_state(self.db, known) if known is not None else State()
         return self._state
 
     @state.setter
