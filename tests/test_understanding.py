@@ -12,7 +12,7 @@ import pytest
 from bot.config import BUNDLED_TRANSLATIONS
 from bot.engine import ButtonPress, Start, State, TextInput, handle
 from bot.engine.normalize import fold, normalize
-from bot.engine.understanding import understand
+from bot.engine.understanding import MAX_READ_CHARS, read_part, understand
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.services.evaluation import Case, evaluate, verdict
 from tests.conftest import KNOWLEDGE, ROOT, TODAY
@@ -476,3 +476,17 @@ def test_a_greeting_gives_way_but_the_menu_asked_for_by_name_does_not(
     assert jumps_to(kb_all, "Hallo, Schule bitte", "de") == "se_start"
     assert jumps_to(kb_all, "main menu please", "en") == "main_menu"
     assert jumps_to(kb_all, "القائمة الرئيسية من فضلك", "ar") == "main_menu"
+
+
+def test_a_long_text_is_read_only_as_far_as_its_beginning(kb: KnowledgeBase) -> None:
+    """The matcher's cost grows with the text: it reads MAX_READ_CHARS at most, and what
+    follows changes nothing (a topic named late is not read)."""
+    start = "Welche Unterlagen brauche ich für die Anmeldung in der Schule? "
+    filler = "Wir sind eine große Familie und wohnen seit kurzem hier. " * 40
+    long = start + filler + "Wo gibt es einen Deutschkurs?"
+    assert len(long) > 4 * MAX_READ_CHARS
+    assert understand(kb, long, "de") == understand(kb, read_part(long), "de")
+    assert understand(kb, long, "de").targets[:1] == ("se_documents",)
+    assert understand(kb, filler + "Deutschkurs", "de") == understand(kb, filler, "de")
+    part = read_part(long)
+    assert len(part) <= MAX_READ_CHARS and long.startswith(part) and not part.endswith(" ")
