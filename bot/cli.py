@@ -458,7 +458,7 @@ def privacy_delete(chat_id: str, channel: str, db_path: Path | None, yes: bool) 
     runs next (the family is not)."""
     from bot.clock import berlin_now
     from bot.services.privacy import delete
-    from bot.store import open_db, transaction
+    from bot.store import forget_wal, open_db, transaction
 
     settings = _settings()
     kb = _knowledge(settings.knowledge, settings.translations)
@@ -470,6 +470,7 @@ def privacy_delete(chat_id: str, channel: str, db_path: Path | None, yes: bool) 
         with transaction(database):
             family = _family_row(database, channel, chat_id)
             delete(database, kb, family, berlin_now(), staff=settings.staff, actor="cli")
+        forget_wal(database)
     finally:
         database.close()
     click.echo(f"deleted everything about chat {chat_id}")

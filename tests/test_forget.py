@@ -23,6 +23,7 @@ from bot.config import PrivacySettings
 from bot.knowledge import KnowledgeBase
 from bot.services import privacy
 from bot.services.handoff import CONSENT_YES
+from bot.store import Checkpointer
 from bot.store.tickets import staff_pending
 from tests.fake_bot_api import FakeBotAPI
 from tests.test_handoff import (
@@ -230,6 +231,22 @@ def assert_nothing_names_the_family(path: Path) -> None:
     )
 
 
+def assert_no_bytes_name_the_family(path: Path) -> None:
+    """While the bot runs (closing the last connection removes the WAL): deleted rows are
+    zeroed in the file (secure_delete), and the WAL, which held the pages as they were,
+    is emptied after a deletion. The staff posts the deletion itself queued (a cancelled
+    booking names its mediator language) are zeroed once sent, in the file at the next
+    checkpoint of `lotse run`'s checkpoint thread: one runs here as it would."""
+    checkpointer = Checkpointer(path)
+    connection = sqlite3.connect(path)
+    checkpointer.checkpoint(connection)
+    connection.close()
+    assert checkpointer.runs == 1
+    for file in (path, path.with_name(path.name + "-wal")):
+        raw = file.read_bytes() if file.exists() else b""
+        assert [n for n in NEEDLES if n.encode("utf-8") in raw] == [], file.name
+
+
 # --- the tests -----------------------------------------------------------------------------
 
 
@@ -249,6 +266,7 @@ async def test_after_delete_no_table_names_the_family(
         assert "Alles ist gelöscht" in bye[-1]["text"]
         await api.wait_for(lambda: thread not in topics(api))
         await api.wait_for(lambda: staff_pending(db) == [])
+        assert_no_bytes_name_the_family(path)
     assert_nothing_names_the_family(path)
     # The mediator's own chat with the bot (they pressed Start) is theirs and stays until
     # it is idle; nothing of the family's (its requests, copies) names them any more.
@@ -293,4 +311,5 @@ async def test_after_the_retention_purge_no_table_names_the_family(
         assert counts["families"] >= 1, counts
         await api.wait_for(lambda: thread not in topics(api))
         await api.wait_for(lambda: staff_pending(db) == [])
+        assert_no_bytes_name_the_family(path)
     assert_nothing_names_the_family(path)

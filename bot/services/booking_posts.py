@@ -166,14 +166,17 @@ def cancelled(
     mediation_chat: int | None = None,
 ) -> None:
     """A booking was cancelled; `by` is bookings.BY_FAMILY, BY_STAFF or DELETED. `note`
-    (staff's own words) ends the post. Its mediator request ends too."""
+    (staff's own words) ends the post. Its mediator request ends too. A family that
+    deleted its data is not described again: the post names the booking and its time only
+    (its children, ages and languages went with it; the coordination chat is told that
+    the mediation is off)."""
     booking_changed(db, booking.id, now, mediation_chat)
     if staff_chat is None:
         return
     lines = [
         f"✖ Termin #{booking.id} abgesagt – {_BY.get(by, by)}",
         f"{when(booking.starts_at)} · {type_name(kb, booking.type)}",
-        *details(db, booking, lang),
+        *(details(db, booking, lang) if by != DELETED else []),
     ]
     if note:
         lines.append(note)

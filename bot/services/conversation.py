@@ -35,7 +35,7 @@ from bot.services.mediation import MediatorFlow
 from bot.services.privacy import PrivacyFlow
 from bot.services.turn import Turn
 from bot.services.unanswered import UnansweredFlow
-from bot.store import tickets, transaction
+from bot.store import forget_wal, tickets, transaction
 from bot.store.conversations import find_family, load_state, save_state
 from bot.store.outbox import enqueue
 from bot.store.updates import record_update
@@ -99,6 +99,7 @@ class Conversations:
         # (channel, external id) -> the goodbye after /delete, waiting for the channel
         self._farewells: dict[tuple[str, str], list[Reply]] = {}
         self._staged: dict[tuple[str, str], list[Reply]] = {}  # until the deletion commits
+        self._deleted = False  # the event deleted a family (its WAL pages go after it)
 
     def handle(
         self, channel: str, external_id: str, event: Event, *, update_id: int | None = None
@@ -108,6 +109,7 @@ class Conversations:
         changes nothing and returns no replies. A goodbye after /delete is handed to the
         channel only once the deletion has committed (a failed commit must not say "all
         deleted")."""
+        self._deleted = False
         try:
             replies = self._event(Chat(channel, external_id), event, update_id)
         except BaseException:
@@ -115,6 +117,8 @@ class Conversations:
             raise
         self._farewells.update(self._staged)
         self._staged.clear()
+        if self._deleted:  # what the WAL still holds of the family goes too
+            forget_wal(self.db)
         return replies
 
     def _event(self, chat: Chat, event: Event, update_id: int | None) -> list[Reply]:
@@ -127,6 +131,7 @@ class Conversations:
             turn = Turn(self.db, kb, now, chat=chat, staff=staff)
             self.flows.run(turn, event)
             if turn.gone is not None:  # its outbox rows are gone with the family
+                self._deleted = turn.known
                 if update_id is not None:
                     self._staged[(chat.channel, chat.id)] = [turn.gone]
                 return [turn.gone]

@@ -39,7 +39,7 @@ from bot.i18n import _
 from bot.knowledge import KnowledgeBase
 from bot.services import booking_posts
 from bot.services.turn import Turn
-from bot.store import audit, tickets, transaction
+from bot.store import audit, forget_wal, tickets, transaction
 from bot.store import bookings as booking_store
 from bot.store import privacy as store
 from bot.store.conversations import load_state
@@ -404,6 +404,8 @@ def purge(
             _record_purge(db, actor, counts, now)
     except _DryRun:
         pass
+    if not dry_run and any(counts.values()):
+        forget_wal(db)
     return counts
 
 
@@ -417,4 +419,6 @@ def purge_due(db: Database, settings: PrivacySettings, now: dt.datetime) -> dict
             return None
         counts = _purge(db, settings, now)
         _record_purge(db, "system", counts, now)
+    if any(counts.values()):
+        forget_wal(db)
     return counts

@@ -36,6 +36,17 @@ def open_db(path: Path | str) -> Database:
     return db
 
 
+def forget_wal(db: Database) -> bool:
+    """After a family's data was deleted (committed): copies the WAL back and empties it.
+    `secure_delete` zeroes deleted rows in the database file, but the WAL still holds the
+    pages as they were before, readable in `lotse.db-wal` until SQLite overwrites them; a
+    PASSIVE checkpoint copies them back without emptying the file. TRUNCATE waits for
+    readers (up to the busy timeout) and cuts the WAL to zero bytes. False when another
+    connection kept it busy: the next deletion or the daily retention run tries again."""
+    row = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    return row is not None and int(row[0]) == 0
+
+
 QUEUES = ("outbox", "staff_outbox")  # tables of messages on their way out
 
 
