@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,7 +41,6 @@ from bot.types import (
     Effect,
     Event,
     Media,
-    Reply,
     TextInput,
     button_id,
 )
@@ -85,20 +84,9 @@ class Turn(turn_.Turn):
     def step(self) -> dict[str, Any]:
         return dict(self.state.booking or {})
 
-    def say(
-        self,
-        text: str,
-        buttons: Sequence[Button] = (),
-        files: tuple[Attachment, ...] = (),
-        *,
-        expects: str | None = None,
-        tail: str = "",
-    ) -> Reply:
-        """As every turn says it; while the flow asks for a number, the reply says so."""
-        typed = (self.state.booking or {}).get("step") in ("children", "ages")
-        return super().say(
-            text, buttons, files, expects=expects or ("number" if typed else None), tail=tail
-        )
+    def expects(self) -> str | None:
+        """While the flow asks for a number (children, ages), the reply says so."""
+        return "number" if self.step.get("step") in ("children", "ages") else None
 
     def goto(self, **changes: Any) -> None:
         self.state = replace(self.state, booking={**self.step, **changes})

@@ -136,9 +136,13 @@ class Turn:
         shown_lang = self.fallback or self.lang
         self.fallback = None
         shown = self.kb.render(text, self.lang, shown_lang, tail=tail)
-        reply = Reply(shown, tuple(buttons), shown_lang, expects, files)
+        reply = Reply(shown, tuple(buttons), shown_lang, expects or self.expects(), files)
         self.replies.append(reply)
         return reply
+
+    def expects(self) -> str | None:
+        """What a typed answer to the next reply is parsed as; a flow that asks sets it."""
+        return None
 
     def tell(
         self,
