@@ -24,7 +24,7 @@ from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.services import privacy
 from bot.services.conversation import Conversations
 from bot.services.handoff import CONSENT_NO, CONSENT_YES, Handoff
-from bot.store import audit, open_db, tickets, transaction
+from bot.store import audit, open_db, ticket_log, tickets, transaction
 from bot.store import bookings as booking_store
 from bot.store.conversations import family_id, find_family, save_state
 from bot.store.outbox import enqueue
@@ -158,6 +158,7 @@ def a_family_in_every_table(db: Database, chat: str, thread: int, lang: str = "d
         tickets.save_topic(db, family, STAFF_CHAT, thread, NOW)
         tickets.create_request(db, family, "ar", "Sprache: Arabisch", NOW, booking=held)
         tickets.queue_text(db, "an das Thema", NOW, family=family)
+        ticket_log.write(db, family, "family", "Frage an das Team", NOW)
         enqueue(db, family, (Reply("wartet"),), NOW)
         audit.record(db, 77, "reply", NOW, family=family, booking=held, ticket=ticket.id)
         db.execute(
@@ -443,6 +444,9 @@ def retention_fixture(db: Database) -> dict[str, int]:
         quiet = family_id(db, "telegram", "quiet", ago(1))
         tickets.save_topic(db, quiet, STAFF_CHAT, 42, ago(200))
         _ticket(db, quiet, "closed", ago(30, SECOND))
+        # the desk's log goes with the family's last closed ticket, not with an open one
+        for family in (talking, edge, quiet):
+            ticket_log.write(db, family, "family", "eine Frage", ago(200))
         for created, name in ((ago(180, SECOND), "gone"), (ago(180), "kept")):
             db.execute(
                 "INSERT INTO unanswered (family_id, text, lang, created_at)"
@@ -468,6 +472,7 @@ def counts_of(db: Database) -> dict[str, int]:
 EXPECTED = {
     "families": 1,
     "family_topics": 1,
+    "ticket_log": 1,
     "tickets": 2,
     "mediation_requests": 2,
     "bookings": 3,
@@ -488,6 +493,8 @@ def test_purge_deletes_what_outlived_each_period_and_keeps_the_boundaries(tmp_pa
     assert names == {"edge", "booked", "talking", "quiet"}  # a future appointment, an open ticket
     ticket_ids = {row[0] for row in db.execute("SELECT id FROM tickets").fetchall()}
     assert ticket_ids == {keep["open_ticket"], keep["closed_ticket"]}
+    logged = {row[0] for row in db.execute("SELECT family_id FROM ticket_log").fetchall()}
+    assert logged == {keep["talking"], keep["edge"]}
     booking_ids = {row[0] for row in db.execute("SELECT id FROM bookings").fetchall()}
     assert {keep["past_booking"], keep["cancelled"]} <= booking_ids and len(booking_ids) == 3
     requests = {row[0] for row in db.execute("SELECT id FROM mediation_requests").fetchall()}

@@ -25,6 +25,7 @@ from bot.services import flood
 from bot.services.conversation import Conversations
 from bot.services.outbox import Outbox, Queued
 from bot.services.staff import StaffDesk
+from bot.store import ticket_log
 from bot.types import Chat, MessageRef, Reply
 
 CHANNEL = "telegram"
@@ -124,13 +125,20 @@ async def send(
 async def _send_queued(bot: ExtBot[Any], outbox: Outbox, item: Queued) -> None:
     """Sends one outbox row, noting each part of a long reply that got out, so a retry
     repeats none."""
-    if item.copy_from is not None:  # a staff or mediator message, copied by its id
+    reply = item.reply
+    if item.copy_from is not None and item.copy_from.channel == CHANNEL:
+        # a staff or mediator message in Telegram, copied by its id
         await bot.copy_message(int(item.external_id), *copy_source(item.copy_from))
         return
+    if item.copy_from is not None:  # written on the desk: its text is held for us
+        text = ticket_log.text_of(outbox.db, item.copy_from)
+        if text is None:  # deleted meanwhile (retention)
+            return
+        reply = Reply(text, lang=reply.lang)
     await send(
         bot,
         int(item.external_id),
-        item.reply,
+        reply,
         first_part=item.sent_parts,
         part_sent=lambda parts: outbox.parts_sent(item, parts),
     )

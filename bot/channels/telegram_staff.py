@@ -13,6 +13,7 @@ import asyncio
 import logging
 from typing import Any
 
+from sqlite_utils import Database
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -30,7 +31,7 @@ from bot.channels.telegram_format import html_messages, keyboard
 from bot.services import staff as staff_commands
 from bot.services.handoff import Handoff
 from bot.services.staff import StaffDesk
-from bot.store import tickets, transaction
+from bot.store import ticket_log, tickets, transaction
 from bot.store.tickets import StaffMessage
 from bot.types import Chat
 
@@ -47,10 +48,18 @@ def _handoff(lotse: Lotse) -> Handoff:
 # --- sending -----------------------------------------------------------------------------
 
 
-async def _send(bot: ExtBot[Any], chat_id: int, thread_id: int | None, item: StaffMessage) -> None:
-    if item.kind == "copy":
-        assert item.copy_from is not None
+async def _send(
+    bot: ExtBot[Any], db: Database, chat_id: int, thread_id: int | None, item: StaffMessage
+) -> None:
+    if item.kind == "copy" and item.copy_from is not None and item.copy_from.channel == CHANNEL:
         await bot.copy_message(chat_id, *copy_source(item.copy_from), message_thread_id=thread_id)
+    elif item.kind == "copy":  # a message of a web family or the desk: its text is held
+        assert item.copy_from is not None
+        held = ticket_log.text_of(db, item.copy_from)
+        for text in html_messages(held or ""):
+            await bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=thread_id
+            )
     elif item.kind == "title":
         assert thread_id is not None
         await bot.edit_forum_topic(chat_id, thread_id, name=item.text)
@@ -128,7 +137,7 @@ async def _topic_items(
         for _attempt in range(2):
             try:
                 thread = await _topic(bot, lotse, family, recreated=recreated)
-                await _send(bot, handoff.staff_chat, thread, item)
+                await _send(bot, handoff.db, handoff.staff_chat, thread, item)
             except BadRequest as exc:
                 if THREAD_GONE in str(exc).lower() and not recreated:
                     log.warning("family %s: topic gone; creating it again", family)
@@ -167,7 +176,7 @@ async def deliver_staff(bot: ExtBot[Any], lotse: Lotse, *, after: int | None = N
             if item.chat_id is None:
                 continue
             try:
-                await _send(bot, item.chat_id, item.thread_id, item)
+                await _send(bot, handoff.db, item.chat_id, item.thread_id, item)
             except (BadRequest, Forbidden) as exc:  # e.g. a mediator who never started
                 log.error("staff message %s refused (%s); dropped", item.id, exc)
             except TelegramError as exc:

@@ -31,7 +31,7 @@ from bot.knowledge import KnowledgeBase
 from bot.knowledge.models import ActionNode, AnswerNode, AskNode, MenuNode
 from bot.services import booking, mediation
 from bot.services.turn import Turn, german_language
-from bot.store import audit, tickets, transaction
+from bot.store import audit, ticket_log, tickets, transaction
 from bot.store import bookings as booking_store
 from bot.store.conversations import find_family
 from bot.store.tickets import Ticket
@@ -55,6 +55,15 @@ CONSENT_YES, CONSENT_NO = button_id(PREFIX, "consent", "yes"), button_id(PREFIX,
 HANDOFF_AGREED = "ok:human"  # in State.seen: the family agreed that staff read its messages
 NOTE = "#"  # the note rule: a staff message (or caption) starting with # stays internal
 CARD_LAST_SEEN_CHARS = 300
+# How a file the family sent shows in the ticket log (the file itself stays in Telegram).
+MEDIA_NAMES = {
+    "voice": "Sprachnachricht",
+    "photo": "Foto oder Video",
+    "sticker": "Sticker",
+    "location": "Standort",
+    "document": "Datei",
+    "other": "Nachricht",
+}
 
 _CONFIRM = _(
     "Ich habe Sie mit dem Team des KI verbunden. Eine Person antwortet Ihnen hier im Chat, "
@@ -156,16 +165,23 @@ class Handoff:
             return event.ref is not None
         if isinstance(event, TextInput):
             typed = event.text.strip()
-            return event.ref is not None and not typed.startswith("/") and state.booking is None
+            return bool(typed) and not typed.startswith("/") and state.booking is None
         return False
 
     def relay(self, turn: Turn, ticket: Ticket, event: TextInput | Media) -> None:
-        """Copies the family's message into its topic (and to a mediator on the request)."""
-        assert event.ref is not None
+        """Passes the family's message on to its topic (and to a mediator on the request),
+        and writes it to the ticket log for the desk. A channel that keeps the message
+        (Telegram) gives a reference to copy; otherwise (the web chat) the log's row is it."""
         turn.relayed = True
-        tickets.queue_copy(turn.db, event.ref, turn.now, family=turn.family)
+        shown = event.text if isinstance(event, TextInput) else f"[{MEDIA_NAMES[event.kind]}]"
+        if event.ref is not None:
+            ticket_log.note(turn.db, turn.family, "family", shown, turn.now)
+            ref = event.ref
+        else:
+            ref = ticket_log.write(turn.db, turn.family, "family", shown, turn.now)
+        tickets.queue_copy(turn.db, ref, turn.now, family=turn.family)
         for mediator in tickets.mediators_of(turn.db, turn.family):
-            tickets.queue_copy(turn.db, event.ref, turn.now, chat_id=mediator.id)
+            tickets.queue_copy(turn.db, ref, turn.now, chat_id=mediator.id)
         notice = self._after_hours(turn, ticket)
         if notice is not None:
             turn.say(notice, (turn.home(),))

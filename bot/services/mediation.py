@@ -21,10 +21,11 @@ from bot import i18n
 from bot.clock import BERLIN
 from bot.i18n import _
 from bot.knowledge import KnowledgeBase
+from bot.services import relay
 from bot.services.turn import Turn, german_language_of
 from bot.store import bookings, tickets
 from bot.store.bookings import Booking
-from bot.store.outbox import enqueue, enqueue_copy
+from bot.store.outbox import enqueue
 from bot.types import Button, ButtonId, Chat, Event, Media, TextInput, button_id
 
 PREFIX = "med"
@@ -244,8 +245,17 @@ class MediatorFlow:
             text = _NOT_PASSED_ON.get(why or "", _NOT_PASSED_ON["not_allowed"])
             tickets.queue_text(turn.db, text, turn.now, chat_id=turn.chat.id)
             return None
-        enqueue_copy(turn.db, family, event.ref, turn.now)
-        tickets.queue_copy(turn.db, event.ref, turn.now, family=family)
+        typed = event.text if isinstance(event, TextInput) else None
+        relay.to_family(
+            turn.db,
+            family,
+            event.ref,
+            typed,
+            turn.now,
+            author="staff",
+            member="mediator",
+            to_topic=True,
+        )
         return None
 
     def effect(self, turn: Turn, effect: object) -> None:  # pragma: no cover - claims none

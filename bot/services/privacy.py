@@ -39,7 +39,7 @@ from bot.i18n import _
 from bot.knowledge import KnowledgeBase
 from bot.services import booking_posts
 from bot.services.turn import Turn
-from bot.store import audit, forget_wal, tickets, transaction
+from bot.store import audit, forget_wal, ticket_log, tickets, transaction
 from bot.store import bookings as booking_store
 from bot.store import privacy as store
 from bot.store.conversations import load_state
@@ -367,6 +367,8 @@ def _purge(db: Database, settings: PrivacySettings, now: dt.datetime) -> dict[st
     return {
         "families": families,
         "family_topics": len(stale),
+        # the desk's log of a family's talks with people goes with its last closed ticket
+        "ticket_log": ticket_log.delete_without_tickets(db, before(settings.closed_ticket_days)),
         "tickets": store.delete_closed_tickets(db, before(settings.closed_ticket_days)),
         "mediation_requests": store.delete_finished_requests(
             db, before(settings.closed_ticket_days)

@@ -24,12 +24,12 @@ from typing import Literal
 from sqlite_utils import Database
 
 from bot.knowledge import KnowledgeBase
-from bot.services import mediation, staff_bookings
+from bot.services import mediation, relay, staff_bookings
 from bot.services.handoff import NOTE, Handoff
 from bot.services.turn import Turn
-from bot.store import audit, tickets, transaction
+from bot.store import audit, ticket_log, tickets, transaction
 from bot.store.conversations import save_state
-from bot.store.outbox import enqueue, enqueue_copy
+from bot.store.outbox import enqueue
 from bot.store.updates import record_update
 from bot.types import Chat, MessageRef
 
@@ -325,7 +325,9 @@ class StaffDesk:
             command = BY_NAME.get(name or "")
             if name is None:
                 if turn is not None and not (text or "").lstrip().startswith(NOTE):
-                    self._reply(staff, turn, ref)
+                    self._reply(staff, turn, ref, text)
+                elif turn is not None:  # an internal note: for the desk's log only
+                    ticket_log.note(self.db, turn.family, "note", text or "", now, member=member)
             elif command is not None and (command.where == "chat" or turn is not None):
                 if command.after_commit:
                     after.append(lambda: command.run(staff))
@@ -342,7 +344,7 @@ class StaffDesk:
         for run in after:
             run()
 
-    def _reply(self, staff: StaffTurn, turn: Turn, ref: MessageRef) -> None:
+    def _reply(self, staff: StaffTurn, turn: Turn, ref: MessageRef, text: str | None) -> None:
         """A reply in the family's topic: copied to the family (a ticket is opened for it
         if it had none: staff answered after /close)."""
         state = turn.state
@@ -350,7 +352,8 @@ class StaffDesk:
         ticket = tickets.open_ticket(self.db, turn.family) or self.handoff.new_ticket(
             turn, flow, by_staff=True
         )
-        enqueue_copy(self.db, turn.family, ref, turn.now)
+        if not relay.to_family(self.db, turn.family, ref, text, turn.now, member=staff.member):
+            turn.to_topic("Dateien kann Lotse nur an Familien in Telegram weitergeben.")
         audit.record(
             self.db, staff.member, "reply", turn.now, family=turn.family, ticket=ticket.id
         )

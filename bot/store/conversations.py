@@ -7,7 +7,7 @@ import datetime as dt
 from sqlite_utils import Database
 
 from bot.store.ids import next_id
-from bot.types import State
+from bot.types import Chat, State
 
 
 def family_id(db: Database, channel: str, external_id: str, now: dt.datetime) -> int:
@@ -53,3 +53,9 @@ def save_state(db: Database, family: int, state: State, now: dt.datetime) -> Non
         " updated_at = excluded.updated_at",
         [family, state.to_json(), now.isoformat(timespec="seconds")],
     )
+
+
+def chat_of(db: Database, family: int) -> Chat | None:
+    """The chat a family writes from (None for a family that is gone)."""
+    row = db.execute("SELECT channel, external_id FROM families WHERE id = ?", [family]).fetchone()
+    return Chat(str(row[0]), str(row[1])) if row is not None else None

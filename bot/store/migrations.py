@@ -245,3 +245,30 @@ def m007_channel_neutral_references(db: Database) -> None:
     for table in ("tickets", "staff_outbox", "mediation_requests", "unanswered", "audit_log"):
         db.execute(f"CREATE INDEX {table}_family_id ON {table} (family_id)")
     db.execute("CREATE INDEX staff_outbox_copy ON staff_outbox (copy_channel, copy_chat_id)")
+
+
+@migrations()
+def m008_web_channel_and_desk(db: Database) -> None:
+    """The web channel and the staff desk: a key for signing its tokens, staff accounts
+    and their sessions, and the ticket log (what staff see of a family's conversation with
+    a person, for the desk; see bot/store/ticket_log.py)."""
+    db.execute("CREATE TABLE web_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute(
+        "CREATE TABLE staff_accounts ("
+        " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,"
+        " created_at TEXT NOT NULL, failed_logins INTEGER NOT NULL DEFAULT 0,"
+        " locked_until TEXT, last_login_at TEXT)"
+    )
+    db.execute(
+        "CREATE TABLE staff_sessions ("
+        " token_hash TEXT PRIMARY KEY,"
+        " account_id INTEGER NOT NULL REFERENCES staff_accounts(id) ON DELETE CASCADE,"
+        " created_at TEXT NOT NULL, expires_at TEXT NOT NULL)"
+    )
+    db.execute(
+        "CREATE TABLE ticket_log ("
+        " id INTEGER PRIMARY KEY,"
+        " family_id INTEGER NOT NULL REFERENCES families(id) ON DELETE CASCADE,"
+        " author TEXT NOT NULL, member TEXT, text TEXT NOT NULL, at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX ticket_log_family_id ON ticket_log (family_id, id)")

@@ -19,6 +19,7 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.db import Table
 
+from bot.store import ticket_log
 from bot.types import Chat
 
 FAMILIES = "families"
@@ -117,9 +118,9 @@ def forget_copies(db: Database, family: int) -> int:
     if row is None:
         return 0
     cursor = db.execute(
-        "DELETE FROM staff_outbox WHERE family_id IS NULL AND copy_channel = ?"
-        " AND copy_chat_id = ?",
-        [row[0], row[1]],
+        "DELETE FROM staff_outbox WHERE family_id IS NULL AND ((copy_channel = ?"
+        " AND copy_chat_id = ?) OR (copy_channel = ? AND copy_chat_id = ?))",
+        [row[0], row[1], ticket_log.HELD, str(family)],
     )
     return int(cursor.rowcount)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from bot.store import db as queues
+from bot.store import ticket_log
 from bot.store.ids import next_id
 from bot.types import Button, Chat, MessageRef
 
@@ -175,6 +176,10 @@ def queue_text(
     buttons: tuple[Button, ...] = (),
     kind: str = "text",
 ) -> None:
+    """A text to a staff chat; one to a family's topic goes to its ticket log too, for
+    the desk."""
+    if family is not None and chat_id is None and kind == "text":
+        ticket_log.note(db, family, "lotse", text, now)
     db.execute(
         "INSERT INTO staff_outbox (family_id, chat_id, thread_id, kind, text, buttons,"
         " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
