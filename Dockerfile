@@ -1,6 +1,10 @@
 # Lotse: the Telegram bot of a Kommunales Integrationszentrum.
 #   docker build -t lotse .
 #   docker run -d --name lotse -e TELEGRAM_BOT_TOKEN=... -v lotse-data:/data lotse
+# The web chat and the staff desk instead (behind an https reverse proxy on port 8000):
+#   docker run -d --name lotse-web -p 127.0.0.1:8000:8000 -v lotse-data:/data lotse \
+#     lotse web --behind-proxy
+#   docker exec -it lotse-web lotse staff add anna
 # Knowledge and translations are bundled; mount your own over /app/knowledge and
 # /app/translations (read-only is fine). The database lives on the /data volume.
 
@@ -21,7 +25,9 @@ ENV PATH=/venv/bin:$PATH \
     LOTSE_KNOWLEDGE=/app/knowledge \
     LOTSE_TRANSLATIONS=/app/translations \
     LOTSE_TELEGRAM_WEBHOOK_LISTEN=0.0.0.0 \
-    LOTSE_TELEGRAM_WEBHOOK_PORT=8080
+    LOTSE_TELEGRAM_WEBHOOK_PORT=8080 \
+    LOTSE_WEB_HOST=0.0.0.0 \
+    LOTSE_WEB_PORT=8000
 RUN groupadd --system lotse && useradd --system --gid lotse --home-dir /app lotse \
     && mkdir /data && chown lotse:lotse /data
 COPY --from=build /venv /venv
@@ -30,6 +36,6 @@ COPY knowledge ./knowledge
 COPY translations ./translations
 USER lotse
 VOLUME ["/data"]
-# Only used by `lotse run --webhook`, behind a reverse proxy that terminates TLS.
-EXPOSE 8080
+# 8080: only `lotse run --webhook`; 8000: `lotse web`. Both behind a proxy with TLS.
+EXPOSE 8080 8000
 CMD ["lotse", "run"]

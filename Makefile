@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: chat run test lint bench clean
+.PHONY: chat run web test lint bench clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,22 @@ chat: $(STAMP)  ## family conversation in the terminal (bundled knowledge, local
 run: $(STAMP)  ## the Telegram bot (needs TELEGRAM_BOT_TOKEN)
 	$(BIN)/lotse run
 
-test: $(STAMP)  ## the whole test suite
+# The browser tests drive Debian's Chromium (Playwright with the system browser: no
+# download). Installed here when missing and we may (root, or sudo without a password);
+# otherwise the browser tests fail and say how to install it.
+CHROMIUM ?= /usr/bin/chromium
+
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
+	    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; \
+	  elif sudo -n true 2>/dev/null; then sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; \
+	  else echo "no $(CHROMIUM): install Debian's chromium (apt-get install chromium)"; fi; }
+
+web: $(STAMP)  ## the web chat and the staff desk on http://127.0.0.1:8000
+	$(BIN)/lotse web
+
+test: $(STAMP) browser  ## the whole test suite (installs Chromium for the browser tests)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)  ## speed and memory figures (not part of test); writes bench/results.json

@@ -27,6 +27,12 @@ def _settings() -> Settings:
         raise click.ClickException(str(exc)) from exc
 
 
+def _open(db_path: Path | None) -> Database:
+    from bot.store import open_db
+
+    return open_db(db_path or _settings().db)
+
+
 def _print_problems(problems: list[Problem], *, excerpts: bool) -> None:
     for problem in problems:
         click.echo(str(problem), err=True)
@@ -121,10 +127,11 @@ def run(webhook: bool) -> None:
     try:
         from bot.services.handoff import Handoff
         from bot.services.live_knowledge import LiveKnowledge
+        from bot.store.ticket_log import desk_in_use
 
         live = LiveKnowledge(kb, settings.knowledge, settings.translations)
         handoff = None
-        if settings.staff.enabled:
+        if settings.staff.enabled or desk_in_use(database):  # a staff chat, or the desk
             handoff = Handoff(database, settings.staff, reload=live.reload)
         conversations = Conversations(database, live, handoff=handoff, retention=settings.privacy)
         outbox = Outbox(database, telegram.CHANNEL)
@@ -136,6 +143,131 @@ def run(webhook: bool) -> None:
         raise click.ClickException(str(exc)) from exc
     finally:
         checkpointer.stop()
+        database.close()
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (default: [web] host).")
+@click.option("--port", type=int, default=None, help="Port (default: [web] port, 8000).")
+@click.option(
+    "--behind-proxy",
+    is_flag=True,
+    default=None,
+    help="Behind an https reverse proxy: Secure cookies, client address from X-Forwarded-For.",
+)
+def web(host: str | None, port: int | None, behind_proxy: bool | None) -> None:
+    """Start the web chat for families (/) and the staff desk (/desk)."""
+    import logging
+
+    import uvicorn
+
+    from bot.channels import web as web_channel
+    from bot.channels import web_desk
+    from bot.services.conversation import Conversations
+    from bot.services.handoff import Handoff
+    from bot.services.live_knowledge import LiveKnowledge
+    from bot.store import Checkpointer, open_db
+    from bot.store.ticket_log import desk_in_use
+
+    settings = _settings()
+    changes: dict[str, object] = {"host": host, "port": port, "behind_proxy": behind_proxy}
+    web_settings = settings.web.model_copy(
+        update={key: value for key, value in changes.items() if value is not None}
+    )
+    kb = _knowledge(settings.knowledge, settings.translations)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    database = open_db(settings.db)
+    checkpointer = Checkpointer(settings.db)
+    checkpointer.start(database)
+    try:
+        live = LiveKnowledge(kb, settings.knowledge, settings.translations)
+        handoff = None
+        if settings.staff.enabled or desk_in_use(database):
+            handoff = Handoff(database, settings.staff, reload=live.reload)
+        conversations = Conversations(database, live, handoff=handoff, retention=settings.privacy)
+        app = web_channel.create_app(
+            conversations,
+            web_settings,
+            settings.limits,
+            telegram_staff_chat=settings.staff.enabled,
+        )
+        if handoff is not None:
+            web_desk.install(app, handoff)
+        else:
+            click.echo("no staff desk: create an account with `lotse staff add NAME`", err=True)
+        uvicorn.run(
+            app,
+            host=web_settings.host,
+            port=web_settings.port,
+            access_log=False,  # addresses and paths of families are nobody's business
+            proxy_headers=web_settings.behind_proxy,
+            forwarded_allow_ips=web_settings.forwarded_allow_ips,
+            timeout_graceful_shutdown=3,
+        )
+    finally:
+        checkpointer.stop()
+        database.close()
+
+
+@cli.group()
+def staff() -> None:
+    """Accounts of the staff desk in the browser."""
+
+
+@staff.command("add")
+@click.argument("name")
+@click.option("--db", "db_path", type=click.Path(path_type=Path), default=None)
+def staff_add(name: str, db_path: Path | None) -> None:
+    """Create a desk account; asks for its password (twice), or reads LOTSE_STAFF_PASSWORD."""
+    import os
+
+    from bot.clock import berlin_now
+    from bot.services import accounts
+
+    password = os.environ.get("LOTSE_STAFF_PASSWORD") or click.prompt(
+        f"Passwort für {name}", hide_input=True, confirmation_prompt=True
+    )
+    database = _open(db_path)
+    try:
+        account = accounts.add(database, name, password, berlin_now())
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        database.close()
+    click.echo(f"Konto „{account.name}“ angelegt. Anmelden unter /desk.")
+
+
+@staff.command("remove")
+@click.argument("name")
+@click.option("--db", "db_path", type=click.Path(path_type=Path), default=None)
+def staff_remove(name: str, db_path: Path | None) -> None:
+    """Delete a desk account (its sessions end)."""
+    from bot.clock import berlin_now
+    from bot.services import accounts
+
+    database = _open(db_path)
+    try:
+        removed = accounts.remove(database, name, berlin_now())
+    finally:
+        database.close()
+    if not removed:
+        raise click.ClickException(f"kein Konto „{name}“")
+    click.echo(f"Konto „{name}“ gelöscht.")
+
+
+@staff.command("list")
+@click.option("--db", "db_path", type=click.Path(path_type=Path), default=None)
+def staff_list(db_path: Path | None) -> None:
+    """The desk's accounts."""
+    from bot.services import accounts
+
+    database = _open(db_path)
+    try:
+        for name in accounts.names(database):
+            click.echo(name)
+    finally:
         database.close()
 
 

@@ -140,6 +140,24 @@ class LimitsSettings(BaseModel):
     per_minute: int = Field(default=20, ge=1)  # steady rate a family may keep up
 
 
+class WebSettings(BaseModel):
+    """The `[web]` table: the web chat and the staff desk (`lotse web`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # Behind a reverse proxy that speaks https: cookies get `Secure`, the client address
+    # and scheme come from X-Forwarded-* (only from `forwarded_allow_ips`).
+    behind_proxy: bool = False
+    forwarded_allow_ips: str = "127.0.0.1"
+    # Pages that may show the chat in the widget's frame (CSP frame-ancestors), e.g.
+    # ["https://www.duesseldorf.de"]; empty: only Lotse's own pages.
+    embed_origins: tuple[str, ...] = ()
+    max_body_bytes: int = Field(default=16_384, ge=1024)  # per request of the chat API
+    per_minute_ip: int = Field(default=120, ge=1)  # requests to the chat API per address
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -150,6 +168,7 @@ class Settings(BaseModel):
     staff: StaffSettings = StaffSettings()
     privacy: PrivacySettings = PrivacySettings()
     limits: LimitsSettings = LimitsSettings()
+    web: WebSettings = WebSettings()
 
 
 # variable -> key path in the settings
@@ -166,6 +185,8 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "LOTSE_STAFF_CHAT_ID": ("staff", "chat_id"),
     "LOTSE_MEDIATION_CHAT_ID": ("staff", "mediation_chat_id"),
     "LOTSE_STAFF_USER_IDS": ("staff", "user_ids"),
+    "LOTSE_WEB_HOST": ("web", "host"),
+    "LOTSE_WEB_PORT": ("web", "port"),
 }
 SECRETS = {
     ("telegram", "token"): "TELEGRAM_BOT_TOKEN",

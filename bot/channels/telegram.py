@@ -591,7 +591,9 @@ def build_application(
     desk = StaffDesk(handoff, CHANNEL) if handoff is not None else None
     keep(app.bot_data, Lotse(conversations, outbox, settings.retry_seconds, limits, gate, desk))
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    if handoff is not None:  # the staff side first: its chats never reach the family handlers
+    # The staff side first: its chats never reach the family handlers. A handoff without a
+    # Telegram staff chat is answered on the desk in the browser (bot/channels/web_desk.py).
+    if handoff is not None and handoff.settings.enabled:
         staff_chats = [handoff.staff_chat]
         if handoff.settings.mediation_chat_id is not None:
             staff_chats.append(handoff.settings.mediation_chat_id)

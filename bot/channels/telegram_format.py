@@ -10,16 +10,14 @@ import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.channels.text import clean_text
 from bot.engine import Button, ButtonPress
+
+__all__ = ["button_press", "clean_text", "html_messages", "keyboard", "split_text"]
 
 MAX_TEXT = 4096  # Telegram's limit per message, counted in UTF-16 code units
 MAX_CALLBACK_DATA = 64  # bytes
 UNKNOWN_BUTTON = "?"  # what unreadable callback data becomes; the engine re-shows the step
-# Control characters (but line breaks and tabs) and the bidi controls that open an
-# embedding, override or isolate: typed text could carry them into texts staff read
-# (a mediator language, say) and turn the rest of a line around. The marks LRM/RLM and
-# the joiners ZWJ/ZWNJ (needed in Persian) stay.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 log = logging.getLogger(__name__)
 
@@ -122,12 +120,3 @@ def button_press(data: object) -> ButtonPress:
     if isinstance(data, str) and 0 < len(data.encode("utf-8")) <= MAX_CALLBACK_DATA:
         return ButtonPress(data)
     return ButtonPress(UNKNOWN_BUTTON)
-
-
-def clean_text(text: str, limit: int | None = None) -> tuple[str, bool]:
-    """Typed text as the engine may see it: without control characters and bidi
-    embeddings, at most `limit` characters. Says whether the text was cut."""
-    cleaned = _UNSAFE.sub("", text)
-    if limit is not None and len(cleaned) > limit:
-        return cleaned[:limit], True
-    return cleaned, False

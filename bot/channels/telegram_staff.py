@@ -162,7 +162,7 @@ async def deliver_staff(bot: ExtBot[Any], lotse: Lotse, *, after: int | None = N
     """Sends what waits for staff chats: families' topics, then other chats; with
     `after` (tickets.staff_last_id), only of the topics and chats written to since."""
     handoff = lotse.conversations.handoff
-    if handoff is None:
+    if handoff is None or not handoff.settings.enabled:  # the desk only: nothing to send
         return
     waiting = tickets.staff_pending(handoff.db, after=after)
     families = dict.fromkeys(
@@ -188,7 +188,7 @@ async def deliver_staff(bot: ExtBot[Any], lotse: Lotse, *, after: int | None = N
 async def set_staff_commands(bot: ExtBot[Any], lotse: Lotse) -> None:
     """The command menu of the staff chat, in German."""
     handoff = lotse.conversations.handoff
-    if handoff is None:
+    if handoff is None or not handoff.settings.enabled:
         return
     commands = [BotCommand(c.name, c.menu) for c in staff_commands.COMMANDS]
     await bot.set_my_commands(commands, scope=BotCommandScopeChat(handoff.staff_chat))

@@ -183,6 +183,10 @@ class Conversations:
         except Exception:
             return None
 
+    def knows(self, channel: str, external_id: str) -> bool:
+        """Whether Lotse stores anything of this chat (it wrote before, and did not delete)."""
+        return find_family(self.db, channel, external_id) is not None
+
     def language(self, channel: str, external_id: str) -> str:
         """The language the family reads (German for a family we do not know)."""
         family = find_family(self.db, channel, external_id)

@@ -55,6 +55,7 @@ CONSENT_YES, CONSENT_NO = button_id(PREFIX, "consent", "yes"), button_id(PREFIX,
 HANDOFF_AGREED = "ok:human"  # in State.seen: the family agreed that staff read its messages
 NOTE = "#"  # the note rule: a staff message (or caption) starting with # stays internal
 CARD_LAST_SEEN_CHARS = 300
+NO_CHAT = 0  # the staff chat id when there is no Telegram staff chat (ids are never 0)
 # How a file the family sent shows in the ticket log (the file itself stays in Telegram).
 MEDIA_NAMES = {
     "voice": "Sprachnachricht",
@@ -111,10 +112,11 @@ class Handoff:
         settings: StaffSettings,
         reload: Callable[[], list[str]] | None = None,
     ) -> None:
-        assert settings.chat_id is not None
         self.db = db
         self.settings = settings
-        self.staff_chat: int = settings.chat_id
+        # Without a Telegram staff chat (the desk in the browser only), messages for it
+        # are still queued and the web channel drops them (bot/channels/web.py).
+        self.staff_chat: int = settings.chat_id if settings.chat_id is not None else NO_CHAT
         self.reload = reload
 
     # --- office hours ---------------------------------------------------------------

@@ -50,8 +50,13 @@ class StaffTurn:
     family: Turn | None  # the family of the topic; None outside a family's topic
     after: list[Callable[[], None]] = field(default_factory=list)  # after the commit
 
+    on_desk: bool = False  # typed on the desk in the browser, in the family's ticket
+
     def answer(self, text: str) -> None:
-        """To where the command was typed."""
+        """To where the command was typed (on the desk: the family's ticket log)."""
+        if self.on_desk and self.family is not None:
+            ticket_log.write(self.db, self.family.family, "lotse", text, self.now)
+            return
         tickets.queue_text(
             self.db, text, self.now, chat_id=self.handoff.staff_chat, thread_id=self.thread
         )
@@ -299,33 +304,37 @@ class StaffDesk:
         self,
         kb: KnowledgeBase,
         member: str,
-        update_id: int,
+        update_id: int | None,
         thread: int | None,
-        ref: MessageRef,
+        ref: MessageRef | None,
         text: str | None,
         now: dt.datetime,
+        *,
+        family: int | None = None,
     ) -> None:
-        """Staff member `member` wrote in the staff chat (in topic `thread`): a command, a
-        note, or a reply to the family of the topic (passed on by `ref`)."""
+        """Staff member `member` wrote in the staff chat (in topic `thread`), or on the
+        desk in the ticket of `family` (no `ref`: the text is all there is): a command, a
+        note, or a reply to the family (passed on by `ref`, or as the held text)."""
         name = command_name(text)
         after: list[Callable[[], None]] = []
+        on_desk = ref is None
         with transaction(self.db):
-            if not record_update(self.db, self.channel, update_id, now):
+            if update_id is not None and not record_update(self.db, self.channel, update_id, now):
                 return
-            family = (
-                tickets.family_of_topic(self.db, self.handoff.staff_chat, thread)
-                if thread is not None
-                else None
-            )
+            if family is None and thread is not None:
+                family = tickets.family_of_topic(self.db, self.handoff.staff_chat, thread)
             settings = self.handoff.settings
             turn = Turn(self.db, kb, now, family=family, staff=settings) if family else None
             staff = StaffTurn(
                 self.db, kb, now, self.handoff, member, thread, _argument(text), turn
             )
+            staff.on_desk = on_desk
             command = BY_NAME.get(name or "")
             if name is None:
                 if turn is not None and not (text or "").lstrip().startswith(NOTE):
                     self._reply(staff, turn, ref, text)
+                elif turn is not None and on_desk:  # an internal note, kept for the desk
+                    ticket_log.write(self.db, turn.family, "note", text or "", now, member=member)
                 elif turn is not None:  # an internal note: for the desk's log only
                     ticket_log.note(self.db, turn.family, "note", text or "", now, member=member)
             elif command is not None and (command.where == "chat" or turn is not None):
@@ -333,6 +342,8 @@ class StaffDesk:
                     after.append(lambda: command.run(staff))
                 else:
                     command.run(staff)
+            elif turn is not None and on_desk:
+                staff.answer(help_text())
             elif turn is not None:  # an unknown command in a family's topic
                 turn.to_topic(help_text())
             else:
@@ -344,7 +355,9 @@ class StaffDesk:
         for run in after:
             run()
 
-    def _reply(self, staff: StaffTurn, turn: Turn, ref: MessageRef, text: str | None) -> None:
+    def _reply(
+        self, staff: StaffTurn, turn: Turn, ref: MessageRef | None, text: str | None
+    ) -> None:
         """A reply in the family's topic: copied to the family (a ticket is opened for it
         if it had none: staff answered after /close)."""
         state = turn.state
@@ -352,7 +365,9 @@ class StaffDesk:
         ticket = tickets.open_ticket(self.db, turn.family) or self.handoff.new_ticket(
             turn, flow, by_staff=True
         )
-        if not relay.to_family(self.db, turn.family, ref, text, turn.now, member=staff.member):
+        if not relay.to_family(
+            self.db, turn.family, ref, text, turn.now, member=staff.member, to_topic=ref is None
+        ):
             turn.to_topic("Dateien kann Lotse nur an Familien in Telegram weitergeben.")
         audit.record(
             self.db, staff.member, "reply", turn.now, family=turn.family, ticket=ticket.id

@@ -388,3 +388,38 @@ def family_of_mediator(db: Database, mediator: Chat) -> int | None:
         [mediator.channel, mediator.id, ACCEPTED],
     ).fetchone()
     return int(row[0]) if row else None
+
+
+# --- the desk's queue --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """An open ticket as the desk lists it."""
+
+    ticket: Ticket
+    channel: str
+    state: str | None  # the family's conversation state (JSON), for its language
+    opened_at: str
+    waiting_since: str | None  # the family's first message since staff last answered
+
+
+def open_tickets(db: Database) -> list[Waiting]:
+    """The open tickets, longest waiting first (answered ones last)."""
+    rows = db.execute(
+        f"SELECT {', '.join('t.' + c.strip() for c in _TICKET.split(','))}, f.channel,"
+        " c.state, t.opened_at, (SELECT MIN(l.at) FROM ticket_log l"
+        "  WHERE l.family_id = t.family_id AND l.author = 'family' AND l.id > COALESCE("
+        "   (SELECT MAX(s.id) FROM ticket_log s WHERE s.family_id = t.family_id"
+        "    AND s.author = 'staff'), 0)) AS waiting"
+        " FROM tickets t JOIN families f ON f.id = t.family_id"
+        " LEFT JOIN conversations c ON c.family_id = t.family_id"
+        " WHERE t.status = ? ORDER BY waiting IS NULL, julianday(waiting), t.id",
+        [OPEN],
+    ).fetchall()
+    found = []
+    for row in rows:
+        ticket = _ticket(row[:7])
+        assert ticket is not None
+        found.append(Waiting(ticket, str(row[7]), row[8], str(row[9]), row[10]))
+    return found
