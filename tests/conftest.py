@@ -21,6 +21,12 @@ def kb() -> KnowledgeBase:
     return load_knowledge(KNOWLEDGE)
 
 
+@pytest.fixture(scope="session")
+def translated() -> KnowledgeBase:
+    """The bundled knowledge with every bundled translation, as `lotse web` runs it."""
+    return load_knowledge(KNOWLEDGE, ROOT / "translations")
+
+
 @pytest.fixture
 def knowledge_copy(tmp_path: Path) -> Path:
     """A private copy of the bundled knowledge that a test may break."""

@@ -272,3 +272,20 @@ def m008_web_channel_and_desk(db: Database) -> None:
         " author TEXT NOT NULL, member TEXT, text TEXT NOT NULL, at TEXT NOT NULL)"
     )
     db.execute("CREATE INDEX ticket_log_family_id ON ticket_log (family_id, id)")
+    # A browser acknowledges replies by their id: ids must only grow, also after every row
+    # was deleted (a plain rowid would start again at 1). AUTOINCREMENT never reuses one.
+    db.execute(
+        "CREATE TABLE outbox_new ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " family_id INTEGER NOT NULL REFERENCES families (id) ON DELETE CASCADE,"
+        " text TEXT NOT NULL, buttons TEXT NOT NULL, lang TEXT NOT NULL,"
+        " sent_parts INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, files TEXT,"
+        " copy_chat_id INTEGER, copy_message_id INTEGER, copy_channel TEXT)"
+    )
+    db.execute(
+        "INSERT INTO outbox_new SELECT id, family_id, text, buttons, lang, sent_parts,"
+        " created_at, files, copy_chat_id, copy_message_id, copy_channel FROM outbox"
+    )
+    db.execute("DROP TABLE outbox")
+    db.execute("ALTER TABLE outbox_new RENAME TO outbox")
+    db.execute("CREATE INDEX outbox_family_id ON outbox (family_id)")
