@@ -7,16 +7,20 @@ they are never skipped."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from bot.config import WebSettings
 from bot.knowledge import KnowledgeBase
-from tests.web_app import STAFF_NAME, STAFF_PASSWORD, build, serving
+from tests.web_app import STAFF_NAME, STAFF_PASSWORD, build, free_port, serving
 
 CHROMIUM = Path(os.environ.get("LOTSE_CHROMIUM", "/usr/bin/chromium"))
 # What Chromium needs here: no sandbox as root, and no calls home (this machine's network
@@ -100,6 +104,11 @@ def test_a_family_finishes_the_school_journey_by_keyboard_and_mouse(open_page: O
     field.press("Enter")
     bot_says(family, "Schulpflicht")
     expect(family.get_by_test_id("family-message").last.locator(".text")).to_have_text("9")
+    # a small phone, or 200 % zoom on a 640-pixel window: nothing scrolls sideways
+    family.set_viewport_size({"width": 320, "height": 640})
+    wide = family.evaluate("document.documentElement.scrollWidth")
+    assert wide <= 320, wide
+    expect(family.get_by_test_id("send")).to_be_in_viewport()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     family.set_viewport_size({"width": 390, "height": 760})
     family.screenshot(path=str(SCREENSHOTS / "chat.png"))
@@ -178,3 +187,42 @@ def test_staff_answer_a_family_from_the_desk_in_real_time(open_page: Opener) -> 
     desk.screenshot(path=str(SCREENSHOTS / "desk.png"), full_page=True)
     desk.get_by_test_id("desk-close").click()
     bot_says(family, "beendet")
+
+
+def test_one_script_tag_embeds_the_chat_on_a_city_page(
+    browser: Browser, tmp_path: Path, translated: KnowledgeBase
+) -> None:
+    """A city page on another origin (same site: 127.0.0.1) with one <script> tag."""
+    host = tmp_path / "host"
+    host.mkdir()
+    lotse_port = free_port()
+    (host / "index.html").write_text(
+        "<!doctype html><html lang='de'><title>Stadt</title><h1>Stadt Düsseldorf</h1>"
+        f"<script src='http://127.0.0.1:{lotse_port}/widget.js' defer></script></html>",
+        "utf-8",
+    )
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(host))
+    city = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=city.serve_forever, daemon=True).start()
+    origin = f"http://127.0.0.1:{city.server_address[1]}"
+    settings = WebSettings(embed_origins=(origin,))
+    app = build(tmp_path / "lotse.db", translated, settings=settings)
+    made = browser.new_context(locale="de-DE")
+    made.set_default_timeout(TIMEOUT_MS)
+    try:
+        with serving(app, port=lotse_port):
+            page = made.new_page()
+            page.goto(origin + "/index.html")
+            launcher = page.get_by_role("button", name="Chat – Lotse")
+            expect(launcher).to_have_attribute("aria-expanded", "false")
+            launcher.click()
+            expect(launcher).to_have_attribute("aria-expanded", "true")
+            chat = page.frame_locator("iframe[title='Chat – Lotse']")
+            expect(chat.get_by_test_id("log")).to_contain_text("Wobei kann ich helfen?")
+            chat.get_by_test_id("choice").filter(has_text="Schule für mein Kind").click()
+            expect(chat.get_by_test_id("log")).to_contain_text("Seiteneinstiegsberatung")
+            page.keyboard.press("Escape")
+            expect(launcher).to_be_focused()
+            made.close()
+    finally:
+        city.shutdown()

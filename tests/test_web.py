@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ from bot.config import LimitsSettings, WebSettings
 from bot.knowledge import KnowledgeBase
 from bot.services import accounts
 from bot.services.handoff import CONSENT_YES
-from bot.store import audit
+from bot.store import Checkpointer, audit
+from tests.test_forget import leftovers
 from tests.web_app import STAFF_NAME, STAFF_PASSWORD, build
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=BERLIN)  # a Monday, office hours
@@ -292,3 +294,29 @@ def test_cookies_are_secure_behind_a_proxy(tmp_path: Path, translated: Knowledge
         in page.headers["content-security-policy"]
     )
     assert page.headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_after_delete_nothing_of_a_web_familys_talk_with_staff_is_left(
+    tmp_path: Path, translated: KnowledgeBase
+) -> None:
+    path = tmp_path / "lotse.db"
+    secret = ("Xaveria", "Kastanienallee", "Zauberflöte")
+    with TestClient(build(path, translated, lambda: NOW)) as client:
+        family = handed_over(client)
+        family.send({"type": "text", "text": "Xaveria wohnt in der Kastanienallee"})
+        desk_login(client)
+        link = "/desk/ticket/1"
+        csrf = desk_csrf(client, link)
+        client.post(link, data={"csrf": csrf, "text": "# Xaveria: Zauberflöte fragen"})
+        client.post(link, data={"csrf": csrf, "text": "Liebe Frau Xaveria, wir melden uns."})
+        assert "Xaveria" in text(family.waiting())
+        family.send({"type": "command", "name": "delete"})
+        family.press("Ja, alles löschen")
+        assert leftovers(path, secret) == {}
+        checkpointer = Checkpointer(path)
+        connection = sqlite3.connect(path)
+        checkpointer.checkpoint(connection)
+        connection.close()
+        for file in (path, path.with_name(path.name + "-wal")):
+            raw = file.read_bytes() if file.exists() else b""
+            assert [s for s in secret if s.encode("utf-8") in raw] == [], file.name

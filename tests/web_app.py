@@ -55,9 +55,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(app: Starlette) -> Iterator[str]:
+def serving(app: Starlette, port: int | None = None) -> Iterator[str]:
     """The app served by uvicorn on 127.0.0.1; yields its base address."""
-    port = free_port()
+    port = port or free_port()
     config = uvicorn.Config(
         app,
         host="127.0.0.1",

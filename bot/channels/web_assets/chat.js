@@ -208,6 +208,12 @@
       form.requestSubmit();
     }
   });
+  // In the widget's frame, Escape closes the panel: the page around us is told.
+  if (document.documentElement.classList.contains("embed") && window.parent !== window) {
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") window.parent.postMessage({ lotse: "close" }, "*");
+    });
+  }
   for (const button of document.querySelectorAll(".shortcut")) {
     button.addEventListener("click", () => {
       said(button.textContent);

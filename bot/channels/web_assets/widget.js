@@ -75,5 +75,10 @@
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !panel.hidden) shut();
   });
+  // Escape inside the chat's frame (chat.js tells us; only our frame is listened to)
+  window.addEventListener("message", (event) => {
+    const ours = frame && event.source === frame.contentWindow;
+    if (ours && event.origin === new URL(home).origin && event.data?.lotse === "close") shut();
+  });
   document.body.append(panel, launcher);
 })();
