@@ -146,6 +146,18 @@ class Reply:
     files: tuple[Attachment, ...] = ()
 
 
+# What the engine saw happen, for the anonymous statistics (bot/store/stats.py): a journey
+# entered, an answer step shown, a typed text understood / asked back / unanswered. The
+# service counts them in the event's transaction; the engine stays a pure function.
+TallyMetric = Literal["journey", "answer", "text"]
+
+
+@dataclass(frozen=True)
+class Tally:
+    metric: TallyMetric
+    key: str  # the flow, the node id, or the text's outcome
+
+
 # Work the engine asks a flow of the conversation service to do. Every kind is claimed by
 # exactly one flow (bot/services/flows.py checks it when the flows are put together).
 EffectKind = Literal[

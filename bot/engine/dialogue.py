@@ -33,6 +33,7 @@ from bot.types import (
     Reply,
     Start,
     State,
+    Tally,
     TextInput,
 )
 
@@ -54,6 +55,7 @@ class Outcome:
     state: State
     replies: tuple[Reply, ...]
     effects: tuple[Effect, ...] = ()
+    tallies: tuple[Tally, ...] = ()  # for the anonymous statistics
 
 
 _DEFAULT_HINTS = {
@@ -96,6 +98,7 @@ class _Turn:
         self.today = today
         self.replies: list[Reply] = []
         self.effects: list[Effect] = []
+        self.tallies: list[Tally] = []
         self.show_lang: str | None = None  # "de" while showing the original text
         self.fell_back = False  # some text of this turn is not in the family's language
 
@@ -189,6 +192,10 @@ class _Turn:
             history = (*history, previous)[-MAX_HISTORY:]
         if node_id == self.root:
             history = ()
+        flow = self.kb.node_flow.get(node_id, "")
+        journeys = (self.kb.node_flow.get(previous or "", ""), self.kb.node_flow.get(self.root))
+        if flow and flow not in journeys:  # into a journey (the main menu's flow is none)
+            self.tallies.append(Tally("journey", flow))
         self.state = replace(self.state, node=node_id, history=history, misses=0)
         self.show()
 
@@ -247,6 +254,7 @@ class _Turn:
         if repeat:
             self.say(self.ui("Wie geht es weiter?"), self.visible_buttons())
             return
+        self.tallies.append(Tally("answer", node_id))
         many = not isinstance(node.text, str)
         messages = [
             self.local(f"{node_id}.text.{index}" if many else f"{node_id}.text", message)
@@ -411,6 +419,7 @@ class _Turn:
             except ParseFailure:
                 pass
             else:
+                self.tally_text("understood")
                 self.answer(node, value)
                 return
         # The step's own buttons first; a typed language name ("العربية") switches.
@@ -418,15 +427,20 @@ class _Turn:
             stripped, self.language_buttons()
         )
         if pressed is not None:
+            self.tally_text("understood")
             self.press(pressed.id)
             return
         understood = understand(self.kb, stripped, self.state.lang)
         if understood.kind == "jump":
+            self.tally_text("understood")
             self.go_to(understood.targets[0])
             return
         if understood.kind == "offer" and not isinstance(node, AskNode):
+            self.tally_text("asked_back")
             self.offer(understood.targets)
             return
+        # Asked again at a question (its hint), or not understood at all.
+        self.tally_text("asked_back" if isinstance(node, AskNode) else "unanswered")
         self.state = replace(self.state, misses=self.state.misses + 1)
         other_script = self.suggest_language(stripped)
         if isinstance(node, AskNode):
@@ -443,6 +457,11 @@ class _Turn:
         if self.state.misses >= MISSES_BEFORE_PERSON:
             self.say(self.ui("Sie können auch mit einer Person sprechen."))
         self.show(repeat=True)
+
+    def tally_text(self, outcome: str) -> None:
+        """How a typed text for Lotse went: understood (an answer, a button, a step it
+        named), asked back ("Did you mean?", or a question's hint again) or unanswered."""
+        self.tallies.append(Tally("text", outcome))
 
     def go_to(self, target: str) -> None:
         """Where typed text clearly pointed: a node, or the main menu."""
@@ -547,7 +566,7 @@ def handle(
         turn.command("help")  # service puts what it could not read in front)
     else:
         assert_never(event)
-    return Outcome(turn.state, tuple(turn.replies), tuple(turn.effects))
+    return Outcome(turn.state, tuple(turn.replies), tuple(turn.effects), tuple(turn.tallies))
 
 
 def show_node(state: State, node_id: str, kb: KnowledgeBase, *, today: dt.date) -> Outcome:

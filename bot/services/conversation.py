@@ -35,7 +35,7 @@ from bot.services.mediation import MediatorFlow
 from bot.services.privacy import PrivacyFlow
 from bot.services.turn import Turn
 from bot.services.unanswered import UnansweredFlow
-from bot.store import forget_wal, tickets, transaction
+from bot.store import forget_wal, stats, tickets, transaction
 from bot.store.conversations import find_family, load_state, save_state
 from bot.store.outbox import enqueue
 from bot.store.updates import record_update
@@ -129,6 +129,7 @@ class Conversations:
             if update_id is not None and not record_update(self.db, chat.channel, update_id, now):
                 return []
             turn = Turn(self.db, kb, now, chat=chat, staff=staff)
+            fresh = not turn.stored
             self.flows.run(turn, event)
             if turn.gone is not None:  # its outbox rows are gone with the family
                 self._deleted = turn.known
@@ -142,6 +143,8 @@ class Conversations:
                 notice = _MEDIA_TEXTS[event.refused if refused and event.refused else event.kind]
                 turn.prepend(turn.label(notice))
             privacy.add_notice(turn, event)
+            if fresh and turn.known:  # a new conversation (a mediator's chat is none)
+                stats.count(self.db, now, stats.CONVERSATION, chat.channel, turn.lang)
             save_state(self.db, turn.family, turn.state, now)
             if update_id is not None:
                 enqueue(self.db, turn.family, tuple(turn.replies), now)

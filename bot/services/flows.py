@@ -21,6 +21,7 @@ from typing import Protocol, get_args
 
 from bot.engine import dialogue
 from bot.services.turn import Turn
+from bot.store import stats
 from bot.types import Effect, EffectKind, Event
 
 ALL_EFFECTS: frozenset[str] = frozenset(get_args(EffectKind))
@@ -111,6 +112,8 @@ class EngineFlow:
         turn.state = outcome.state
         turn.replies.extend(outcome.replies)
         turn.effects.extend(outcome.effects)
+        for tally in outcome.tallies:
+            stats.count(turn.db, turn.now, tally.metric, tally.key, turn.lang)
         return None
 
     def effect(self, turn: Turn, effect: Effect) -> None:  # pragma: no cover - claims none

@@ -31,7 +31,7 @@ from bot.knowledge import KnowledgeBase
 from bot.knowledge.models import ActionNode, AnswerNode, AskNode, MenuNode
 from bot.services import booking, mediation
 from bot.services.turn import Turn, german_language
-from bot.store import audit, ticket_log, tickets, transaction
+from bot.store import audit, stats, ticket_log, tickets, transaction
 from bot.store import bookings as booking_store
 from bot.store.conversations import find_family
 from bot.store.tickets import Ticket
@@ -208,6 +208,7 @@ class Handoff:
             turn.tell(_ALREADY, (turn.home(),))
             return
         ticket = self.new_ticket(turn, flow)
+        stats.count(turn.db, turn.now, stats.HANDOFF, flow, turn.lang)
         text = turn.ui(_CONFIRM).format(hours=self.settings.answer_hours)
         notice = self._after_hours(turn, ticket)
         if notice is not None:  # one message: what happens next, and when

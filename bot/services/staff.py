@@ -27,7 +27,7 @@ from bot.knowledge import KnowledgeBase
 from bot.services import mediation, relay, staff_bookings
 from bot.services.handoff import NOTE, Handoff
 from bot.services.turn import Turn
-from bot.store import audit, ticket_log, tickets, transaction
+from bot.store import audit, stats, ticket_log, tickets, transaction
 from bot.store.conversations import save_state
 from bot.store.outbox import enqueue
 from bot.store.updates import record_update
@@ -362,9 +362,11 @@ class StaffDesk:
         if it had none: staff answered after /close)."""
         state = turn.state
         flow = turn.kb.node_flow.get(state.node or "", "")
-        ticket = tickets.open_ticket(self.db, turn.family) or self.handoff.new_ticket(
-            turn, flow, by_staff=True
-        )
+        opened = tickets.open_ticket(self.db, turn.family)
+        ticket = opened or self.handoff.new_ticket(turn, flow, by_staff=True)
+        waited = tickets.mark_answered(self.db, ticket.id, turn.now)
+        if waited is not None and opened is not None:  # the family waited for this answer
+            stats.count(self.db, turn.now, stats.FIRST_ANSWER, str(waited), turn.lang)
         if not relay.to_family(
             self.db, turn.family, ref, text, turn.now, member=staff.member, to_topic=ref is None
         ):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from bot.store import stats
 from bot.store.ids import next_id
 
 HELD, CONFIRMED, CANCELLED, EXPIRED, NO_SHOW = (
@@ -228,7 +229,13 @@ def confirm(
     _plan_reminders(db, booking, current.starts_at, reminder_hours, now)
     confirmed = get(db, booking)
     assert confirmed is not None
+    _count(db, now, "made", confirmed)
     return confirmed
+
+
+def _count(db: Database, now: dt.datetime, outcome: str, booking: Booking) -> None:
+    """The anonymous daily counter of what happened to a booking (bot/store/stats.py)."""
+    stats.count(db, now, f"{stats.BOOKING}.{outcome}", booking.type, booking.lang)
 
 
 def _plan_reminders(
@@ -276,6 +283,7 @@ def move(
     _plan_reminders(db, booking, start, reminder_hours, now)
     moved = get(db, booking)
     assert moved is not None
+    _count(db, now, "moved", moved)
     return moved
 
 
@@ -295,7 +303,10 @@ def cancel(
         " updated_at = ? WHERE id = ?",
         [status, reason, utc(now), booking],
     )
-    return get(db, booking)
+    done = get(db, booking)
+    if done is not None:
+        _count(db, now, "no_show" if status == NO_SHOW else "cancelled", done)
+    return done
 
 
 def get(db: Database, booking: int) -> Booking | None:

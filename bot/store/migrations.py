@@ -289,3 +289,19 @@ def m008_web_channel_and_desk(db: Database) -> None:
     db.execute("DROP TABLE outbox")
     db.execute("ALTER TABLE outbox_new RENAME TO outbox")
     db.execute("CREATE INDEX outbox_family_id ON outbox (family_id)")
+
+
+@migrations()
+def m009_anonymous_statistics(db: Database) -> None:
+    """Anonymous daily counters (bot/store/stats.py), and when staff first answered a
+    ticket (for the waiting time in the statistics). Tickets that exist already count as
+    answered: whether and when staff answered them before is not known, so they are left
+    out of the waiting times rather than counted wrong."""
+    db.execute(
+        "CREATE TABLE stats_daily ("
+        " day TEXT NOT NULL, metric TEXT NOT NULL, key TEXT NOT NULL DEFAULT '',"
+        " lang TEXT NOT NULL DEFAULT '', n INTEGER NOT NULL,"
+        " PRIMARY KEY (day, metric, key, lang)) WITHOUT ROWID"
+    )
+    db.execute("ALTER TABLE tickets ADD COLUMN answered_at TEXT")
+    db.execute("UPDATE tickets SET answered_at = opened_at")

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from dataclasses import dataclass
 
 from sqlite_utils import Database
 
 from bot.store import db as queues
-from bot.store import ticket_log
+from bot.store import stats, ticket_log
 from bot.store.ids import next_id
 from bot.types import Button, Chat, MessageRef
 
@@ -91,6 +92,20 @@ def close_ticket(db: Database, ticket: int, now: dt.datetime) -> None:
     db.execute(
         "UPDATE tickets SET status = ?, closed_at = ? WHERE id = ?", [CLOSED, _stamp(now), ticket]
     )
+
+
+def mark_answered(db: Database, ticket: int, now: dt.datetime) -> int | None:
+    """Notes staff's first answer to a ticket: the minutes the family waited for it
+    (begun minutes), or None if staff had answered it before."""
+    cursor = db.execute(
+        "UPDATE tickets SET answered_at = ? WHERE id = ? AND answered_at IS NULL",
+        [_stamp(now), ticket],
+    )
+    if cursor.rowcount != 1:
+        return None
+    row = db.execute("SELECT opened_at FROM tickets WHERE id = ?", [ticket]).fetchone()
+    waited = now - dt.datetime.fromisoformat(str(row[0]))
+    return max(0, math.ceil(waited.total_seconds() / 60))
 
 
 def rate_ticket(db: Database, ticket: int, rating: int) -> bool:
@@ -306,6 +321,7 @@ def create_request(
     )
     found = get_request(db, int(cursor.lastrowid or 0))
     assert found is not None
+    stats.count(db, now, f"{stats.MEDIATION}.requested", stats.language_key(found.lang))
     return found
 
 
@@ -353,7 +369,12 @@ def decide_request(
             REQUESTED,
         ],
     )
-    return cursor.rowcount == 1
+    if cursor.rowcount != 1:
+        return False
+    decided = get_request(db, request)
+    assert decided is not None
+    stats.count(db, now, f"{stats.MEDIATION}.{status}", stats.language_key(decided.lang))
+    return True
 
 
 def close_requests(db: Database, family: int, now: dt.datetime) -> list[MediationRequest]:
