@@ -470,7 +470,7 @@ def eval_intents(data: tuple[Path, ...], as_json: bool) -> None:
 
 @cli.group()
 def report() -> None:
-    """Reports for editors."""
+    """Reports for editors and for the KI's own reporting."""
 
 
 @report.command("unanswered")
@@ -498,6 +498,55 @@ def report_unanswered(days: int | None, as_json: bool, db_path: Path | None) -> 
         click.echo(json.dumps(data, ensure_ascii=False))
     else:
         click.echo(table(groups))
+
+
+@report.command("stats")
+@click.option(
+    "--from", "start", help="First day (2026-11-01 or 01.11.2026); default: the first counted."
+)
+@click.option("--to", "end", help="Last day, included; default: today.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "csv", "json"]),
+    default="html",
+    show_default=True,
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="File (default: standard output)."
+)
+@click.option("--db", "db_path", type=click.Path(path_type=Path), help="SQLite file.")
+def report_stats(
+    start: str | None, end: str | None, fmt: str, output: Path | None, db_path: Path | None
+) -> None:
+    """Anonymous statistics of a period for the KI's reports (e.g. to the
+    Integrationsrat): conversations, journeys, answers, bookings, handoffs, mediation;
+    HTML with charts, or CSV/JSON with the same numbers. Counts of 1 to 4 show as "< 5"."""
+    from bot.clock import berlin_now
+    from bot.services import statistics, statistics_html
+
+    settings = _settings()
+    kb = _knowledge(settings.knowledge, settings.translations)
+    database = _open(db_path)
+    try:
+        today = berlin_now().date()
+        first, last = statistics.default_period(database, today)
+        try:
+            period = (
+                statistics.parse_day(start) if start else first,
+                statistics.parse_day(end) if end else last,
+            )
+            made = statistics.build(database, kb, *period, today)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+    finally:
+        database.close()
+    text = statistics_html.document(made, fmt)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"{output}: {made.period}", err=True)
 
 
 @cli.group()

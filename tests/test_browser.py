@@ -7,6 +7,8 @@ they are never skipped."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import functools
 import http.server
 import os
@@ -20,6 +22,9 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 
 from bot.config import WebSettings
 from bot.knowledge import KnowledgeBase
+from bot.services import statistics, statistics_html
+from bot.store import open_db
+from tests.test_statistics import month
 from tests.web_app import STAFF_NAME, STAFF_PASSWORD, build, free_port, serving
 
 CHROMIUM = Path(os.environ.get("LOTSE_CHROMIUM", "/usr/bin/chromium"))
@@ -226,3 +231,63 @@ def test_one_script_tag_embeds_the_chat_on_a_city_page(
             made.close()
     finally:
         city.shutdown()
+
+
+def test_the_statistics_render_as_a_file_and_on_the_desk(
+    browser: Browser, tmp_path: Path, translated: KnowledgeBase
+) -> None:
+    """The report a KI attaches (a file, opened without network) and the desk's page
+    (under its Content-Security-Policy): every chart is drawn, nothing is refused."""
+    path = tmp_path / "lotse.db"
+    month(path, translated)
+    report = statistics.build(
+        open_db(path),
+        translated,
+        dt.date(2026, 11, 1),
+        dt.date(2026, 11, 30),
+        dt.date(2026, 12, 6),
+    )
+    file = tmp_path / "report.html"
+    file.write_text(statistics_html.document(report, "html"), encoding="utf-8")
+    made = browser.new_context(locale="de-DE", viewport={"width": 1000, "height": 1400})
+    made.set_default_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    try:
+        page = made.new_page()
+        page.on(
+            "console",
+            lambda message: errors.append(message.text) if message.type == "error" else None,
+        )
+        page.goto(file.as_uri())
+        expect(page.get_by_test_id("period-text")).to_have_text("01.11.2026 bis 30.11.2026")
+        widths = page.evaluate("[...document.images].map(image => image.naturalWidth)")
+        assert len(widths) == 8 and min(widths) > 0
+        expect(page.get_by_test_id("section-handoffs")).to_contain_text("Hauptmenü")
+        expect(page.get_by_test_id("median")).to_have_text("30 Min.")
+        page.screenshot(path=str(SCREENSHOTS / "stats.png"))
+        with serving(build(path, translated)) as base:
+            desk = made.new_page()
+            desk.on(
+                "console",
+                lambda message: errors.append(message.text) if message.type == "error" else None,
+            )
+            desk.goto(base + "/desk")
+            desk.get_by_label("Name").fill(STAFF_NAME)
+            desk.get_by_label("Passwort").fill(STAFF_PASSWORD)
+            desk.get_by_role("button", name="Anmelden").click()
+            desk.get_by_test_id("stats-link").click()
+            form = desk.get_by_test_id("period")
+            form.get_by_label("von").fill("2026-11-09")
+            form.get_by_label("bis").fill("2026-11-09")
+            form.get_by_role("button", name="Zeigen").click()
+            expect(desk.get_by_test_id("period-text")).to_have_text("09.11.2026 bis 09.11.2026")
+            expect(desk.get_by_test_id("section-handoffs")).to_contain_text("5")
+            widths = desk.evaluate("[...document.images].map(image => image.naturalWidth)")
+            assert widths and min(widths) > 0
+            styled = desk.evaluate("getComputedStyle(document.querySelector('h2')).borderTopStyle")
+            assert styled == "solid"  # the linked style sheet applies
+            made.close()
+    finally:
+        with contextlib.suppress(Exception):
+            made.close()
+    assert errors == []  # no refused style, image or script

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -29,7 +30,7 @@ from bot.channels.text import clean_text
 from bot.channels.web import KEEPALIVE_SECONDS, Limits, Web, client_address, read_body
 from bot.clock import BERLIN
 from bot.knowledge.models import AnswerNode
-from bot.services import accounts
+from bot.services import accounts, statistics, statistics_html
 from bot.services.handoff import Handoff
 from bot.services.staff import COMMANDS, StaffDesk
 from bot.store import audit, ticket_log, tickets, transaction
@@ -40,6 +41,7 @@ LOGIN_COOKIE = "lotse_login"
 CHANNEL = "desk"
 MAX_FORM_BYTES = 16_384
 MAX_REPLY_CHARS = 4000
+STATS_CSS = "/desk/stats.css"
 AUTHORS = {"family": "Familie", "staff": "KI-Team", "note": "Notiz", "lotse": "Lotse"}
 
 
@@ -287,6 +289,54 @@ async def ticket_stream(request: Request) -> Response:
     )
 
 
+# --- the statistics ----------------------------------------------------------------------
+
+
+async def stats_page(request: Request) -> Response:
+    """The anonymous statistics (bot/services/statistics.py) of a period, as a page with
+    charts or as a download (`format`: html, csv, json): the same as `lotse report
+    stats`. The counters are read here; the charts are drawn in a worker thread."""
+    found = _account(request)
+    if found is None:
+        return RedirectResponse("/desk/login", status_code=303)
+    web = _web(request)
+    db = web.conversations.db
+    today = _now(web).date()
+    first, last = statistics.default_period(db, today)
+    fmt = request.query_params.get("format", "page")
+    if fmt not in (*statistics_html.FORMATS, "page"):
+        raise HTTPException(400, "unknown format")
+    kb = web.conversations.knowledge()
+    problem = None
+    try:
+        start = _day(request.query_params.get("from"), first)
+        end = _day(request.query_params.get("to"), last)
+        report = statistics.build(db, kb, start, end, today)
+    except ValueError as exc:
+        problem = str(exc)
+        report = statistics.build(db, kb, first, last, today)
+    if fmt == "page":
+        text = await run_in_threadpool(
+            statistics_html.render, report, css_href=STATS_CSS, desk=True, problem=problem
+        )
+        return HTMLResponse(text, status_code=200 if problem is None else 400)
+    body = await run_in_threadpool(statistics_html.document, report, fmt)
+    name = statistics_html.filename(report, fmt)
+    return Response(
+        body,
+        media_type=statistics_html.FORMATS[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _day(text: str | None, default: dt.date) -> dt.date:
+    return statistics.parse_day(text) if text else default
+
+
+async def stats_css(request: Request) -> Response:
+    return Response(statistics_html.CSS.read_bytes(), media_type="text/css")
+
+
 def install(app: Starlette, handoff: Handoff) -> None:
     """Adds the desk to the web app (bot/channels/web.py create_app)."""
     app.state.desk = StaffDesk(handoff, CHANNEL)
@@ -302,4 +352,6 @@ def routes() -> list[BaseRoute]:
         Route("/desk/ticket/{family:int}", ticket_view, methods=["GET"]),
         Route("/desk/ticket/{family:int}", ticket_write, methods=["POST"]),
         Route("/desk/ticket/{family:int}/stream", ticket_stream),
+        Route("/desk/stats", stats_page),
+        Route(STATS_CSS, stats_css),
     ]

@@ -574,3 +574,9 @@ def show_node(state: State, node_id: str, kb: KnowledgeBase, *, today: dt.date) 
     turn = _Turn(kb, state, today)
     turn.enter(node_id)
     return Outcome(turn.state, tuple(turn.replies), tuple(turn.effects))
+
+
+def node_label(kb: KnowledgeBase, node_id: str, lang: str = i18n.SOURCE_LANGUAGE) -> str:
+    """A short name of a step, as the family sees it on a button that leads there (for
+    reports and staff views)."""
+    return _Turn(kb, State(lang=lang), dt.date.min).label_for(node_id)  # no day needed
