@@ -332,6 +332,47 @@ def bench_memory() -> dict[str, float]:
     return {"rss_mb": float(in_fresh_python(RSS_CODE))}
 
 
+def bench_statistics(kb: KnowledgeBase, days: int = 365) -> dict[str, float]:
+    """A busy KI's year of counters (every metric, 12 languages, most answer steps, every
+    day), then the report of the year: summing (build), CSV, and the HTML with its charts."""
+    from bot.services import statistics as report_stats
+    from bot.services import statistics_html
+    from bot.store import stats, transaction
+
+    answers = [node for node, flow in kb.node_flow.items() if flow != "main"][:30]
+    langs = ["de", "ar", "uk", "fa", "tr", "ru", "en", "ro", "bg", "pl", "ps", "ku"]
+    start = NOW.date() - dt.timedelta(days=days - 1)
+    with tempfile.TemporaryDirectory() as folder:
+        db = open_db(Path(folder) / "s.db")
+        with transaction(db):
+            for offset in range(days):
+                moment = NOW - dt.timedelta(days=offset)
+                for index, lang in enumerate(langs):
+                    stats.count(db, moment, stats.CONVERSATION, "telegram", lang, 3 + index)
+                    stats.count(db, moment, stats.JOURNEY, "seiteneinstieg", lang, 2)
+                    stats.count(db, moment, stats.TEXT, stats.UNDERSTOOD, lang, 4)
+                    stats.count(db, moment, stats.ANSWER, answers[(offset + index) % 30], lang)
+                stats.count(db, moment, "booking.made", "se_on_site", "ar", 2)
+                stats.count(db, moment, stats.FIRST_ANSWER, str(offset % 400), "de")
+                stats.count(db, moment, "mediation.requested", "ti")
+        counters = db.execute("SELECT COUNT(*) FROM stats_daily").fetchone()[0]
+        before = time.perf_counter()
+        report = report_stats.build(db, kb, start, NOW.date(), NOW.date())
+        built = time.perf_counter()
+        statistics_html.document(report, "csv")
+        as_csv = time.perf_counter()
+        page = statistics_html.document(report, "html")
+        as_html = time.perf_counter()
+        db.close()
+    return {
+        "counters": counters,
+        "build_ms": (built - before) * 1000,
+        "csv_ms": (as_csv - built) * 1000,
+        "html_ms": (as_html - as_csv) * 1000,
+        "html_kb": len(page.encode("utf-8")) / 1024,
+    }
+
+
 def table(rows: list[tuple[str, str, str]]) -> str:
     width = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = [" | ".join(cell.ljust(width[i]) for i, cell in enumerate(row)) for row in rows]
@@ -349,6 +390,7 @@ def main() -> None:
         ("long_texts", lambda: bench_long_texts(kb)),
         ("e2e_lotse", lambda: asyncio.run(bench_e2e_lotse(kb, families))),
         ("e2e_echo", lambda: asyncio.run(bench_e2e_echo(families))),
+        ("statistics", lambda: bench_statistics(kb)),
         ("startup", bench_startup),
         ("memory", bench_memory),
     ]
@@ -425,6 +467,14 @@ def main() -> None:
         (
             "e2e: messages sent per update, Lotse / echo",
             f"{lotse['messages_per_update']:.1f} / {echo['messages_per_update']:.1f}",
+            "",
+        ),
+        (
+            f"statistics: a year ({figures['statistics']['counters']:.0f} counters): "
+            "sum / CSV / HTML with charts",
+            f"{figures['statistics']['build_ms']:.0f} / {figures['statistics']['csv_ms']:.0f} / "
+            f"{figures['statistics']['html_ms']:.0f} ms "
+            f"({figures['statistics']['html_kb']:.0f} KB)",
             "",
         ),
         ("start-up: knowledge + 12 catalogs", f"{results['startup_s']:.2f} s", "< 1.5 s"),
