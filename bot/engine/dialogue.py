@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import assert_never
 
+import bot.engine.slots as slots
 from bot import i18n
 from bot.engine.matcher import match_button
 from bot.engine.parsers import ParseFailure, parse, system_slots
@@ -99,6 +100,9 @@ class _Turn:
         self.replies: list[Reply] = []
         self.effects: list[Effect] = []
         self.tallies: list[Tally] = []
+        # What the family's typed message says for the questions of this turn, by parser
+        # ("age": "13"): a question it answers is not asked (bot/engine/slots.py).
+        self.said: dict[str, str] = {}
         self.show_lang: str | None = None  # "de" while showing the original text
         self.fell_back = False  # some text of this turn is not in the family's language
 
@@ -197,7 +201,32 @@ class _Turn:
         if flow and flow not in journeys:  # into a journey (the main menu's flow is none)
             self.tallies.append(Tally("journey", flow))
         self.state = replace(self.state, node=node_id, history=history, misses=0)
+        node = self.kb.nodes[node_id]
+        if isinstance(node, AskNode) and self.fill(node):
+            return
         self.show()
+
+    def fill(self, node: AskNode) -> bool:
+        """Answers a question with what the message of this turn said for it."""
+        text = self.said.pop(node.parser, None)
+        if text is None:
+            return False
+        try:
+            value = self.parse(node, text)
+        except ParseFailure:
+            return False
+        self.answer(node, value)
+        return True
+
+    def parse(self, node: AskNode, text: str) -> dict[str, object]:
+        return parse(
+            node.parser,
+            text,
+            today=self.today,
+            lang=self.state.lang,
+            minimum=node.min,
+            maximum=node.max,
+        )
 
     def _route(self, node_id: str, node: RouteNode) -> str:
         slots = {**self.state.slots, **system_slots(self.today)}
@@ -406,21 +435,19 @@ class _Turn:
             self.command(stripped[1:].split()[0].split("@")[0].casefold())
             return
         node = self.kb.nodes[self.current]
+        self.said = slots.said(stripped, today=self.today, lang=self.state.lang)
         if isinstance(node, AskNode) and stripped:
             try:
-                value = parse(
-                    node.parser,
-                    stripped,
-                    today=self.today,
-                    lang=self.state.lang,
-                    minimum=node.min,
-                    maximum=node.max,
-                )
+                value = self.parse(node, stripped)
             except ParseFailure:
                 pass
             else:
                 self.tally_text("understood")
                 self.answer(node, value)
+                return
+            if node.parser in self.said:  # "Er ist 13 Jahre alt und in der 7. Klasse"
+                self.tally_text("understood")
+                self.enter(self.current, push=False)
                 return
         # The step's own buttons first; a typed language name ("العربية") switches.
         pressed = match_button(stripped, self.visible_buttons()) or match_button(
@@ -431,6 +458,11 @@ class _Turn:
             self.press(pressed.id)
             return
         understood = understand(self.kb, stripped, self.state.lang)
+        question = self.question_for_said(understood.kind, understood.targets, stripped)
+        if question is not None:  # "Mein Sohn ist 13 Jahre alt": the age question, answered
+            self.tally_text("understood")
+            self.enter(question)
+            return
         if understood.kind == "jump":
             self.tally_text("understood")
             self.go_to(understood.targets[0])
@@ -457,6 +489,34 @@ class _Turn:
         if self.state.misses >= MISSES_BEFORE_PERSON:
             self.say(self.ui("Sie können auch mit einer Person sprechen."))
         self.show(repeat=True)
+
+    def question_for_said(self, kind: str, targets: tuple[str, ...], text: str) -> str | None:
+        """The question of a journey that the message answers, when the message is about
+        that journey: it pointed at the journey (not at one of its answers), or the family
+        is in it, or it speaks of a child and one journey asks for what it said."""
+        if not self.said:
+            return None
+        if kind == "jump" and isinstance(self.kb.nodes[targets[0]], AnswerNode):
+            return None  # a specific answer was asked for: it comes first
+        journeys = {self.kb.node_flow.get(target, "") for target in targets}
+        if kind == "none" or len(journeys) != 1:
+            journeys = {self.flow}
+        questions = self.questions(journeys - {self.kb.node_flow.get(self.root, "")})
+        if not questions and kind == "none" and slots.about_a_child(text):
+            questions = self.questions(set(self.kb.flows))
+            if len({self.kb.node_flow[q] for q in questions}) != 1:
+                return None  # several journeys ask: the family chooses
+        return questions[0] if questions else None
+
+    def questions(self, journeys: set[str]) -> list[str]:
+        """The questions of these journeys that what was said answers, first first."""
+        return [
+            node_id
+            for node_id, node in self.kb.nodes.items()
+            if isinstance(node, AskNode)
+            and node.parser in self.said
+            and self.kb.node_flow.get(node_id) in journeys
+        ]
 
     def tally_text(self, outcome: str) -> None:
         """How a typed text for Lotse went: understood (an answer, a button, a step it

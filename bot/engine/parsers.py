@@ -92,6 +92,23 @@ def _spelled_numbers(text: str) -> list[int]:
     return found
 
 
+def spelled_to_digits(text: str) -> str:
+    """The text (normalised) with number words as digits: "zwölf Jahre" -> "12 jahre"."""
+    tokens = normalize(text).split()
+    words = _number_words()
+    out: list[str] = []
+    index = 0
+    while index < len(tokens):
+        pair = " ".join(tokens[index : index + 2])
+        if index + 1 < len(tokens) and pair in words:
+            out.append(str(words[pair]))
+            index += 2
+        else:
+            out.append(str(words.get(tokens[index], tokens[index])))
+            index += 1
+    return " ".join(out)
+
+
 def _one_number(text: str) -> int:
     numbers = [int(n) for n in _NUMBER.findall(ascii_digits(text))] or _spelled_numbers(text)
     if len(numbers) != 1:

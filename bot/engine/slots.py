@@ -1,0 +1,137 @@
+"""What a family's message says about its situation, for the questions the knowledge asks:
+a child's age ("13 Jahre", "13-year-old", "١٣ سنة", "13 лет", "thirteen years") and a date
+of birth ("20.09.2020", "2020-09-20", "20. September 2020"), in the languages Lotse speaks.
+
+`said` returns, per parser of an `ask` node ("age", "birthdate"), the part of the message
+that answers it. The dialogue (bot/engine/dialogue.py) then answers such a question of the
+same turn without asking it: "Mein Sohn ist 13 Jahre alt" at the school menu goes through
+the age question to the answer for a 13-year-old, and a birth date typed where the age is
+asked answers both the age and, at 5, 6 or 18, the birth date question after it.
+
+An age needs a word that says it is one ("Jahre", "years", "лет", "سنة", "yaşında" …): "2
+Kinder" or "Straße 13" are no age. A message about a child (`about_a_child`: "Sohn",
+"ابني", "дочь" …) with an age may start the journey that asks for it even when it names
+no topic; an adult's own age ("Ich bin 30 Jahre alt") does not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import cache
+
+from bot.engine.normalize import fold
+from bot.engine.parsers import ParseFailure, age_on, ascii_digits, parse_date, spelled_to_digits
+
+MAX_AGE = 30  # a bare number above this, in a message about a child, is no age
+# Words right after a number that make it an age (a word beginning so counts: "yaşında",
+# "ساله", "jährige"), and words right before one ("Alter 13", "عمره ١٣"); as written,
+# folded when first used (bot/engine/normalize.py).
+_AGE_AFTER = (
+    "jahr jahre jahren jähr years year yrs "
+    "лет года год рок років роки рік літ годин годишн "
+    "سنة سنه سنوات سنين عام اعوام أعوام "
+    "سال ساله سالش سالشه "
+    "yaş yas ani lat lata letni letn کلن کال کاله salî sali sal"
+)
+_AGE_BEFORE = "alter age aged вік возраст عمر عمره عمرها عمري umur yaşı"
+_DATES = (
+    re.compile(r"(?<![\d./-])\d{4}-\d{1,2}-\d{1,2}(?![\d./-])"),
+    re.compile(r"(?<![\d./-])\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?![\d./-])"),
+    re.compile(r"(?<!\d)\d{1,2}\.?\s+\w+\.?,?\s+\d{4}(?!\d)"),
+)
+# Words that say the message is about a child of the family (a word beginning so counts:
+# "Tochter" / "Töchter", "синові", "ابنتي"), as written.
+_CHILD_WORDS = (
+    "kind kinder sohn söhne tochter töchter junge mädchen "
+    "child children kid kids son sons daughter daughters boy girl "
+    "сын сина сину синов дочь дочк дочер доньк донечк ребен ребён дитин дете детет дъщер "
+    "córk corka dzieck syn fiul fiica fiicei fetiț băiat copil "
+    "oğlum oglum kızım kizim çocuğ cocug oğl kız "
+    "ابن ابني ابنتي بنتي ولدي طفل اطفال أطفال "
+    "پسر دختر بچه فرزند "
+    "زوی لور ماشوم "
+    "kur kurê keç keça zarok"
+)
+
+
+# Words next to a number that make it something else: a class, a time, an address.
+_NO_AGE = (
+    "klasse class grade клас класс sınıf sinif صف الصف کلاس klasa clasa clasă "
+    "uhr hour час saat ساعة ساعت straße strasse str street nr hausnummer"
+)
+
+
+@cache
+def _words(listing: str) -> tuple[str, ...]:
+    return tuple(sorted({fold(word) for word in listing.split()}, key=len, reverse=True))
+
+
+def _tokens(text: str) -> list[str]:
+    """The message folded into words, number words as digits, "13jährig" as "13 jahrig"."""
+    folded = fold(spelled_to_digits(ascii_digits(text)))
+    return re.findall(r"\d+|[^\W\d_]+", folded)
+
+
+def _starts(word: str, listing: str) -> bool:
+    return any(word.startswith(cue) for cue in _words(listing))
+
+
+def about_a_child(text: str) -> bool:
+    """Whether the message speaks of a child ("mein Sohn", "ابني", "моя дочь")."""
+    return any(_starts(word, _CHILD_WORDS) for word in _tokens(text) if not word.isdigit())
+
+
+def _ages(text: str) -> set[str]:
+    tokens = _tokens(text)
+    found = set()
+    for index, token in enumerate(tokens):
+        if not token.isdigit() or len(token) > 2:
+            continue
+        after = tokens[index + 1] if index + 1 < len(tokens) else ""
+        before = tokens[index - 1] if index else ""
+        if (after and _starts(after, _AGE_AFTER)) or (before and before in _words(_AGE_BEFORE)):
+            found.add(str(int(token)))
+    if found or not about_a_child(text):
+        return found
+    # "My daughter is thirteen": about a child, one number that counts no children (not
+    # "2 Kinder") is its age.
+    numbers = [
+        token
+        for index, token in enumerate(tokens)
+        if token.isdigit()
+        and not any(
+            _starts(word, _CHILD_WORDS + " " + _NO_AGE)
+            for word in tokens[max(0, index - 1) : index + 2 : 2]
+            if not word.isdigit()
+        )
+    ]
+    if len(numbers) == 1 and int(numbers[0]) <= MAX_AGE:
+        found.add(str(int(numbers[0])))
+    return found
+
+
+def said(text: str, *, today: dt.date, lang: str) -> dict[str, str]:
+    """Per parser, the part of `text` that answers its question: {"age": "13"}, or with a
+    birth date {"birthdate": "20.09.2020", "age": "6"}. Nothing when it is unclear (two
+    ages, two dates)."""
+    found: dict[str, str] = {}
+    plain = ascii_digits(text)
+    dates: list[dt.date] = []
+    for pattern in _DATES:
+        for snippet in pattern.findall(plain):
+            try:
+                birth = parse_date(snippet, today=today, lang=lang)
+            except ParseFailure:
+                continue
+            if birth <= today and birth not in dates:
+                dates.append(birth)
+                found["birthdate"] = snippet
+    if len(dates) > 1:  # two children, or a date and a date of arrival: ask
+        return {}
+    ages = _ages(text)
+    if dates:
+        ages.add(str(age_on(dates[0], today)))
+    if len(ages) == 1:
+        found["age"] = ages.pop()
+    return found
