@@ -45,7 +45,7 @@ from bot.engine import ButtonPress, Command, Event, Start, TextInput  # noqa: E4
 from bot.engine.understanding import understand  # noqa: E402
 from bot.knowledge import KnowledgeBase, load_knowledge  # noqa: E402
 from bot.services.conversation import Conversations  # noqa: E402
-from bot.services.evaluation import evaluate, load_cases  # noqa: E402
+from bot.services.evaluation import evaluate, load_cases, situation_verdict  # noqa: E402
 from bot.services.outbox import Outbox  # noqa: E402
 from bot.store import Checkpointer, open_db  # noqa: E402
 from tests.fake_bot_api import TOKEN, FakeBotAPI  # noqa: E402
@@ -127,6 +127,11 @@ def bench_matcher(kb: KnowledgeBase) -> dict[str, float]:
     heldout = evaluate(
         kb, load_cases(sorted((ROOT / "bench" / "intents" / "heldout").glob("*.jsonl")))
     )
+    situations = evaluate(
+        kb,
+        load_cases(sorted((ROOT / "bench" / "intents" / "situations").glob("*.jsonl"))),
+        situation_verdict,
+    )
     return {
         "messages": overall["n"],
         "p50_ms": overall["p50_ms"],
@@ -137,6 +142,10 @@ def bench_matcher(kb: KnowledgeBase) -> dict[str, float]:
         "heldout_messages": heldout["overall"]["n"],
         "heldout_correct_share": heldout["overall"]["correct"] / heldout["overall"]["n"],
         "heldout_wrong_share": heldout["overall"]["wrong"] / heldout["overall"]["n"],
+        # whole situations, first messages through the dialogue (held out too)
+        "situations_messages": situations["overall"]["n"],
+        "situations_correct_share": situations["overall"]["correct"] / situations["overall"]["n"],
+        "situations_wrong_share": situations["overall"]["wrong"] / situations["overall"]["n"],
     }
 
 
@@ -451,6 +460,13 @@ def main() -> None:
             " never tuned on)",
             f"{100 * figures['matcher']['heldout_correct_share']:.0f} % / "
             f"{100 * figures['matcher']['heldout_wrong_share']:.1f} %",
+            ">= 90 % / <= 2 %",
+        ),
+        (
+            "whole situations, first message through the dialogue"
+            f" ({figures['matcher']['situations_messages']:.0f}, held out)",
+            f"{100 * figures['matcher']['situations_correct_share']:.0f} % / "
+            f"{100 * figures['matcher']['situations_wrong_share']:.1f} %",
             ">= 90 % / <= 2 %",
         ),
         (

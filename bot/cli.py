@@ -454,18 +454,27 @@ def evaluation() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of a table.")
 def eval_intents(data: tuple[Path, ...], as_json: bool) -> None:
     """Per language and overall: correct, abstained, wrong, and p50/p99 time per message."""
-    from bot.services.evaluation import evaluate, load_cases, table
+    from bot.services.evaluation import evaluate, load_cases, situation_verdict, table
 
     settings = _settings()
     kb = _knowledge(settings.knowledge, settings.translations)
     paths = list(data) or sorted(INTENTS_DIR.glob("*.jsonl"))
     if not paths:
         raise click.ClickException(f"no evaluation data in {INTENTS_DIR}")
+    # Without --data also the whole situations: first messages, judged through the dialogue.
+    situations = [] if data else sorted((INTENTS_DIR / "situations").glob("*.jsonl"))
     try:
         results = evaluate(kb, load_cases(paths))
+        whole = evaluate(kb, load_cases(situations), situation_verdict) if situations else None
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(json.dumps(results, ensure_ascii=False) if as_json else table(results))
+    if as_json:
+        click.echo(json.dumps({**results, "situations": whole}, ensure_ascii=False))
+        return
+    click.echo(table(results))
+    if whole is not None:
+        click.echo("\nWhole situations (first message of a conversation, through the dialogue):")
+        click.echo(table(whole))
 
 
 @cli.group()

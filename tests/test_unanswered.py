@@ -34,8 +34,8 @@ from tests.test_telegram import Family, buttons, lotse
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=BERLIN)
 CHANNEL, USER = "console", "4711"
-HOUSING = "Wie bekomme ich eine Wohnung? Ich heiße Anna Schmidt, meine Nummer 0211 89-12345"
-HOUSING_KEPT = "Wie bekomme ich eine Wohnung? Ich heiße [Name], meine Nummer [Telefon]"
+UNPLACED = "Wie bekomme ich einen Führerschein? Ich heiße Anna Schmidt, meine Nummer 0211 89-12345"
+UNPLACED_KEPT = "Wie bekomme ich einen Führerschein? Ich heiße [Name], meine Nummer [Telefon]"
 
 
 @pytest.fixture(scope="module")
@@ -118,14 +118,14 @@ def chat(db: Database, kb: KnowledgeBase) -> Chat:
 
 
 def test_an_unplaced_question_is_kept_scrubbed_after_the_familys_yes(chat: Chat) -> None:
-    replies = chat.say(unplaced(chat.kb, HOUSING))
+    replies = chat.say(unplaced(chat.kb, UNPLACED))
     assert "nicht verstanden" in replies[0].text
     question = consent(replies)
     assert question is not None and question is replies[-1]  # the open question comes last
     assert "ohne Namen und Zahlen" in question.text
-    assert HOUSING_KEPT in question.text  # the family sees exactly what would be kept
+    assert UNPLACED_KEPT in question.text  # the family sees exactly what would be kept
     assert [b.id for b in question.buttons] == [KEEP_YES, KEEP_NO]
-    assert chat.state.pending_question == HOUSING_KEPT
+    assert chat.state.pending_question == UNPLACED_KEPT
     assert chat.keep() is None and chat.kept() == []
     for private in ("Anna", "Schmidt", "12345", "0211"):  # not even in the waiting state
         assert private not in every_text(chat.db)
@@ -134,7 +134,7 @@ def test_an_unplaced_question_is_kept_scrubbed_after_the_familys_yes(chat: Chat)
     assert "Ihre Frage ist gespeichert" in replies[0].text and "/questions" in replies[0].text
     assert replies[-1].buttons  # the step again, with its buttons
     [kept] = chat.kept()
-    assert (kept.text, kept.lang, kept.node) == (HOUSING_KEPT, "de", "main_menu")
+    assert (kept.text, kept.lang, kept.node) == (UNPLACED_KEPT, "de", "main_menu")
     assert kept.created_at == NOW.isoformat(timespec="seconds")
     assert chat.keep() is True and chat.state.pending_question is None
     [entry] = [e for e in audit.entries(chat.db, family=chat.family) if e.actor == "family"]
@@ -144,33 +144,33 @@ def test_an_unplaced_question_is_kept_scrubbed_after_the_familys_yes(chat: Chat)
 
 
 def test_with_a_yes_later_questions_are_kept_without_asking(chat: Chat) -> None:
-    chat.say(unplaced(chat.kb, HOUSING))
+    chat.say(unplaced(chat.kb, UNPLACED))
     chat.send(ButtonPress(KEEP_YES))
     chat.send(ButtonPress("sprachkurs"))
     replies = chat.say(unplaced(chat.kb, "Gibt es einen Verein für Kinder in Düsseldorf?"))
     assert consent(replies) is None
     assert [(q.text, q.node) for q in chat.kept()] == [
-        (HOUSING_KEPT, "main_menu"),
+        (UNPLACED_KEPT, "main_menu"),
         ("Gibt es einen Verein für Kinder in Düsseldorf?", "sk_start"),
     ]
 
 
 def test_no_keeps_nothing_and_is_never_asked_again(chat: Chat) -> None:
-    chat.say(unplaced(chat.kb, HOUSING))
+    chat.say(unplaced(chat.kb, UNPLACED))
     replies = chat.send(ButtonPress(KEEP_NO))
     assert "speichert Ihre Fragen nicht" in replies[0].text
     assert chat.keep() is False and chat.kept() == []
     assert chat.state.pending_question is None
     replies = chat.say(unplaced(chat.kb, "Wo finde ich einen Fußballverein?"))
     assert consent(replies) is None
-    assert chat.kept() == [] and HOUSING_KEPT not in every_text(chat.db)
+    assert chat.kept() == [] and UNPLACED_KEPT not in every_text(chat.db)
 
 
 def test_a_family_that_lets_the_question_pass_is_not_asked_again(chat: Chat) -> None:
-    assert consent(chat.say(unplaced(chat.kb, HOUSING))) is not None
+    assert consent(chat.say(unplaced(chat.kb, UNPLACED))) is not None
     chat.send(ButtonPress("sprachkurs"))  # the next event drops the waiting question
     assert chat.state.pending_question is None
-    assert HOUSING_KEPT not in every_text(chat.db)
+    assert UNPLACED_KEPT not in every_text(chat.db)
     assert consent(chat.say(unplaced(chat.kb, "Wo finde ich einen Fußballverein?"))) is None
     assert chat.keep() is None and chat.kept() == []
     chat.send(ButtonPress(KEEP_YES))  # a yes from the old message: a yes, but no question
@@ -183,7 +183,7 @@ def test_questions_command_changes_the_answer_and_no_deletes_what_was_kept(chat:
     assert question is not None and "Fragen, die es nicht versteht" in question.text
     replies = chat.send(ButtonPress(KEEP_YES))
     assert "ab jetzt" in replies[0].text
-    chat.say(unplaced(chat.kb, HOUSING))
+    chat.say(unplaced(chat.kb, UNPLACED))
     chat.say(unplaced(chat.kb, "Wo finde ich einen Fußballverein?"))
     assert len(chat.kept()) == 2
     assert consent(chat.send(Command("questions"))) is not None
@@ -240,7 +240,7 @@ def test_arabic_question_is_kept_without_name_and_arabic_indic_digits(
 
 
 def test_kept_questions_go_with_their_family(chat: Chat) -> None:
-    chat.say(unplaced(chat.kb, HOUSING))
+    chat.say(unplaced(chat.kb, UNPLACED))
     chat.send(ButtonPress(KEEP_YES))
     with transaction(chat.db):
         chat.db.execute("DELETE FROM families WHERE id = ?", [chat.family])
@@ -282,15 +282,15 @@ async def test_on_telegram_yes_keeps_the_question_and_questions_takes_it_back(
 
         async with lotse(api, path, lambda: kb):
             await family.write("/start")
-            await family.write(HOUSING)
-            await api.wait_for(shown(HOUSING_KEPT), 10.0)
-            question = next(m for m in family.seen() if HOUSING_KEPT in m["text"])
+            await family.write(UNPLACED)
+            await api.wait_for(shown(UNPLACED_KEPT), 10.0)
+            question = next(m for m in family.seen() if UNPLACED_KEPT in m["text"])
             assert set(buttons(question).values()) == {KEEP_YES, KEEP_NO}
             await family.press(KEEP_YES, question["message_id"])
             await api.wait_for(shown("Ihre Frage ist gespeichert"), 10.0)
             database = open_db(path)
             try:
-                assert [q.text for q in store.questions(database)] == [HOUSING_KEPT]
+                assert [q.text for q in store.questions(database)] == [UNPLACED_KEPT]
             finally:
                 database.close()
             await family.write("/questions")

@@ -492,13 +492,16 @@ class _Turn:
 
     def question_for_said(self, kind: str, targets: tuple[str, ...], text: str) -> str | None:
         """The question of a journey that the message answers, when the message is about
-        that journey: it pointed at the journey (not at one of its answers), or the family
-        is in it, or it speaks of a child and one journey asks for what it said."""
+        that journey: it pointed at the journey (not at one of its answers; of several
+        candidates the likeliest, if it speaks of a child), or the family is in it, or it
+        speaks of a child and one journey asks for what it said."""
         if not self.said:
             return None
         if kind == "jump" and isinstance(self.kb.nodes[targets[0]], AnswerNode):
             return None  # a specific answer was asked for: it comes first
         journeys = {self.kb.node_flow.get(target, "") for target in targets}
+        if kind == "offer" and len(journeys) != 1 and slots.about_a_child(text):
+            journeys = {self.kb.node_flow.get(targets[0], "")}  # the likeliest, for a child
         if kind == "none" or len(journeys) != 1:
             journeys = {self.flow}
         questions = self.questions(journeys - {self.kb.node_flow.get(self.root, "")})

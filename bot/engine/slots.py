@@ -83,32 +83,30 @@ def about_a_child(text: str) -> bool:
 
 
 def _ages(text: str) -> set[str]:
+    """The ages the text names: numbers with an age word; else, in a message about a
+    child, its one number that is not something else. Unclear (empty) when other numbers
+    could be ages too: "13 und meine Tochter 9 Jahre" is asked again."""
     tokens = _tokens(text)
-    found = set()
+    said = set()
+    bare = set()
     for index, token in enumerate(tokens):
         if not token.isdigit() or len(token) > 2:
             continue
         after = tokens[index + 1] if index + 1 < len(tokens) else ""
         before = tokens[index - 1] if index else ""
         if (after and _starts(after, _AGE_AFTER)) or (before and before in _words(_AGE_BEFORE)):
-            found.add(str(int(token)))
-    if found or not about_a_child(text):
-        return found
-    # "My daughter is thirteen": about a child, one number that counts no children (not
-    # "2 Kinder") is its age.
-    numbers = [
-        token
-        for index, token in enumerate(tokens)
-        if token.isdigit()
-        and not any(
+            said.add(str(int(token)))
+        elif not any(  # "2 Kinder", "Klasse 7", "13 Uhr"
             _starts(word, _CHILD_WORDS + " " + _NO_AGE)
-            for word in tokens[max(0, index - 1) : index + 2 : 2]
-            if not word.isdigit()
-        )
-    ]
-    if len(numbers) == 1 and int(numbers[0]) <= MAX_AGE:
-        found.add(str(int(numbers[0])))
-    return found
+            for word in (before, after)
+            if word and not word.isdigit()
+        ):
+            bare.add(str(int(token)))
+    if said:
+        return said if bare <= said else set()
+    if about_a_child(text) and len(bare) == 1 and int(next(iter(bare))) <= MAX_AGE:
+        return bare
+    return set()
 
 
 def said(text: str, *, today: dt.date, lang: str) -> dict[str, str]:
@@ -129,7 +127,9 @@ def said(text: str, *, today: dt.date, lang: str) -> dict[str, str]:
                 found["birthdate"] = snippet
     if len(dates) > 1:  # two children, or a date and a date of arrival: ask
         return {}
-    ages = _ages(text)
+    for pattern in _DATES:  # a date's numbers are no ages
+        plain = pattern.sub(" ", plain)
+    ages = _ages(plain)
     if dates:
         ages.add(str(age_on(dates[0], today)))
     if len(ages) == 1:

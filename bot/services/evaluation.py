@@ -7,20 +7,28 @@ language, menu), a node id, or `none` for a message Lotse does not cover. A case
 - abstained: the bot asks back ("Did you mean …?") or says it did not understand, or it goes
   to the menu of the right journey instead of the exact answer, or to the main menu;
 - wrong: the bot confidently goes somewhere else (the figure to keep near zero).
+
+Whole situations (`situation_verdict`, bench/intents/situations/) are judged through the
+dialogue instead of the matcher alone: the message is the first of a conversation, and
+what it says for the journey's questions (a child's age, a birth date) counts, so the
+expected place is the specific answer ("se_school" for "Mein Sohn ist 13 Jahre alt").
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.engine import dialogue
 from bot.engine.understanding import intent_of, understand
 from bot.knowledge import KnowledgeBase
-from bot.knowledge.models import MenuNode
+from bot.knowledge.models import AnswerNode, MenuNode
+from bot.types import Start, State, TextInput
 
 INTENTS = frozenset({"booking", "human", "language", "menu"})
 
@@ -70,6 +78,24 @@ def verdict(kb: KnowledgeBase, case: Case) -> str:
     return "wrong"
 
 
+SITUATION_DAY = dt.date(2026, 11, 22)  # the day the situations are read on (ages, dates)
+
+
+def situation_verdict(kb: KnowledgeBase, case: Case) -> str:
+    """'correct', 'abstained' or 'wrong' for a first message, through the dialogue."""
+    started = dialogue.handle(State(), Start(case.lang), kb, today=SITUATION_DAY).state
+    outcome = dialogue.handle(started, TextInput(case.text), kb, today=SITUATION_DAY)
+    node = outcome.state.node or ""
+    if outcome.state.offered or node == kb.resolve(kb.organisation.root):
+        return "correct" if case.expect == "none" else "abstained"  # asked back, or no idea
+    if node == case.expect or (case.expect in kb.flows and kb.node_flow.get(node) == case.expect):
+        return "correct"
+    if case.expect == "none" or isinstance(kb.nodes.get(node), AnswerNode):
+        return "wrong"  # an answer the family did not ask for
+    same_journey = kb.node_flow.get(node) == kb.node_flow.get(case.expect)
+    return "abstained" if same_journey else "wrong"  # its journey's menu or question
+
+
 def _summary(verdicts: list[str], times: list[float]) -> dict[str, Any]:
     ordered = sorted(times)
 
@@ -86,14 +112,18 @@ def _summary(verdicts: list[str], times: list[float]) -> dict[str, Any]:
     }
 
 
-def evaluate(kb: KnowledgeBase, cases: list[Case]) -> dict[str, Any]:
-    """{"overall": {...}, "per_lang": {lang: {...}}} with counts and p50/p99 per message."""
+def evaluate(
+    kb: KnowledgeBase, cases: list[Case], judge: Callable[[KnowledgeBase, Case], str] | None = None
+) -> dict[str, Any]:
+    """{"overall": {...}, "per_lang": {lang: {...}}} with counts and p50/p99 per message;
+    `judge` is `verdict` (the matcher) unless given (e.g. `situation_verdict`)."""
+    judge = judge or verdict
     by_lang: dict[str, tuple[list[str], list[float]]] = {}
     for lang in {case.lang for case in cases}:  # the keyword index is built once per language
         understand(kb, "warm", lang)
     for case in cases:
         started = time.perf_counter()
-        outcome = verdict(kb, case)
+        outcome = judge(kb, case)
         elapsed = time.perf_counter() - started
         verdicts, times = by_lang.setdefault(case.lang, ([], []))
         verdicts.append(outcome)

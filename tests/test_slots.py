@@ -1,0 +1,110 @@
+"""What a message says about a child (bot/engine/slots.py), and the conversation that
+uses it: the family that writes its situation in one message, in its own language, gets
+the specific answer without retyping (real knowledge with all translations)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.clock import BERLIN
+from bot.engine.slots import about_a_child, said
+from bot.knowledge import KnowledgeBase
+from bot.services.conversation import Conversations
+from bot.store import open_db
+from bot.store.conversations import find_family, load_state
+from bot.types import ButtonPress, Start, State, TextInput
+
+TODAY = dt.date(2026, 11, 22)
+
+# "My son is 13 years old, what do I have to do?" as families write it.
+THIRTEEN = {
+    "de": "Mein Sohn ist 13 Jahre alt, was muss ich tun?",
+    "en": "My son is a 13-year-old, what should I do?",
+    "uk": "Моєму синові 13 років, що робити?",
+    "ru": "Моему сыну 13 лет, что делать?",
+    "ar": "ابني عمره ١٣ سنة، ماذا يجب أن أفعل؟",
+    "fa": "پسرم ۱۳ سالش است، چه کار کنم؟",
+    "tr": "Oğlum 13 yaşında, ne yapmalıyım?",
+    "ro": "Fiul meu are 13 ani, ce trebuie să fac?",
+    "bg": "Синът ми е на 13 години, какво да правя?",
+    "pl": "Mój syn ma 13 lat, co mam zrobić?",
+    "ps": "زوی مې ۱۳ کلن دی، څه وکړم؟",
+    "ku": "Kurê min 13 salî ye, ez çi bikim?",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(THIRTEEN))
+def test_an_age_is_read_in_every_language(lang: str) -> None:
+    assert said(THIRTEEN[lang], today=TODAY, lang=lang) == {"age": "13"}
+    assert about_a_child(THIRTEEN[lang])
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("13", {}),  # a bare number outside a question is no age (the question takes it)
+        ("my daughter is thirteen", {"age": "13"}),
+        ("Er ist dreizehn Jahre alt", {"age": "13"}),
+        ("13-jährig", {"age": "13"}),
+        ("Alter: 9", {"age": "9"}),
+        ("20.09.2020", {"birthdate": "20.09.2020", "age": "6"}),
+        ("geboren am 2020-09-20", {"birthdate": "2020-09-20", "age": "6"}),
+        ("Sie ist am 3. Oktober 2020 geboren", {"birthdate": "3. Oktober 2020", "age": "6"}),
+        ("ابنتي ولدت في ٢٠/٠٩/٢٠٢٠", {"birthdate": "20/09/2020", "age": "6"}),
+        ("Ich habe 2 Kinder", {}),  # a count of children
+        ("Mein Kind ist in Klasse 7", {}),  # a class
+        ("Wir wohnen in der Straße 13 mit meinem Sohn", {}),  # an address
+        ("Mein Sohn ist 13 und meine Tochter 9 Jahre alt", {}),  # two children: ask again
+        ("Geboren 01.02.2015 und 03.04.2018", {}),  # two dates
+        ("Termin am 01.12.2030", {}),  # a date in the future is no birth date
+        ("Ich bin 30 Jahre alt", {"age": "30"}),  # an age, but about no child
+    ],
+)
+def test_what_is_and_is_not_an_age(text: str, found: dict[str, str]) -> None:
+    assert said(text, today=TODAY, lang="de") == found
+
+
+def test_an_adult_is_not_a_child() -> None:
+    assert not about_a_child("Ich bin 30 Jahre alt")
+    assert about_a_child("Meine Töchter sind hier")
+
+
+def conversation(tmp_path: Path, kb: KnowledgeBase) -> Conversations:
+    now = dt.datetime.combine(TODAY, dt.time(10), tzinfo=BERLIN)
+    return Conversations(open_db(tmp_path / "lotse.db"), lambda: kb, clock=lambda: now)
+
+
+def state(lotse: Conversations, who: str) -> State:
+    family = find_family(lotse.db, "telegram", who)
+    assert family is not None
+    return load_state(lotse.db, family)
+
+
+@pytest.mark.parametrize("lang", sorted(THIRTEEN))
+def test_a_first_message_with_the_age_gets_the_answer_for_13(
+    tmp_path: Path, translated: KnowledgeBase, lang: str
+) -> None:
+    lotse = conversation(tmp_path, translated)
+    lotse.handle("telegram", "1", Start(lang))
+    replies = lotse.handle("telegram", "1", TextInput(THIRTEEN[lang]))
+    seen = state(lotse, "1")
+    assert seen.node == "se_school" and seen.slots == {"child_age": 13}
+    assert "Schulpflicht" in "\n".join(reply.text for reply in replies)  # the German term
+    assert seen.history[-1] == "se_age"  # "back" returns to the question, to correct it
+
+
+def test_a_birth_date_where_the_age_is_asked_answers_both_questions(
+    tmp_path: Path, translated: KnowledgeBase
+) -> None:
+    lotse = conversation(tmp_path, translated)
+    lotse.handle("telegram", "1", Start("uk"))
+    lotse.handle("telegram", "1", ButtonPress("seiteneinstieg"))
+    lotse.handle("telegram", "1", ButtonPress("se_age"))
+    lotse.handle("telegram", "1", TextInput("15.10.2020"))
+    seen = state(lotse, "1")
+    assert seen.node == "se_school_next_year"  # turns 6 after 30 September
+    assert seen.slots["child_age"] == 6 and seen.slots["child_birth"] == "2020-10-15"
+    assert seen.slots["child_birth_school_start"] == 2027
