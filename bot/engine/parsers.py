@@ -75,21 +75,7 @@ def _number_words() -> dict[str, int]:
 
 def _spelled_numbers(text: str) -> list[int]:
     """Numbers written as words: "zwölf", "on iki", "دوازده"."""
-    tokens = normalize(text).split()
-    words = _number_words()
-    found: list[int] = []
-    index = 0
-    while index < len(tokens):
-        pair = " ".join(tokens[index : index + 2])
-        if index + 1 < len(tokens) and pair in words:
-            found.append(words[pair])
-            index += 2
-        elif tokens[index] in words:
-            found.append(words[tokens[index]])
-            index += 1
-        else:
-            index += 1
-    return found
+    return [int(token) for token in spelled_to_digits(text).split() if token.isdigit()]
 
 
 def spelled_to_digits(text: str) -> str:

@@ -261,26 +261,31 @@ def _texts(found: Sequence[Counter]) -> Table:
     )
 
 
+def _outcomes(
+    found: Sequence[Counter], metric: str, outcomes: Sequence[str], name: Callable[[str], str]
+) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """Rows of "metric.outcome" counters: per key (sorted by name), a count per outcome."""
+    keys: dict[str, Tally[str]] = {}
+    for counter in found:
+        prefix, _sep, outcome = counter.metric.partition(".")
+        if prefix == metric and outcome in outcomes:
+            keys.setdefault(counter.key, Tally())[outcome] += counter.n
+    rows = [(name(key), tuple(sums[o] for o in outcomes)) for key, sums in keys.items()]
+    return tuple(sorted(rows))
+
+
 def _bookings(found: Sequence[Counter], kb: KnowledgeBase) -> Table:
     types = kb.appointments.types if kb.appointments is not None else {}
-    kinds: dict[str, Tally[str]] = {}
-    for counter in found:
-        metric, _sep, outcome = counter.metric.partition(".")
-        if metric == stats.BOOKING and outcome in BOOKING_NAMES:
-            kinds.setdefault(counter.key, Tally())[outcome] += counter.n
-    rows = tuple(
-        (
-            kb.fill(str(types[kind].name)) if kind in types else kind,
-            tuple(sums[outcome] for outcome in stats.BOOKING_OUTCOMES),
-        )
-        for kind, sums in sorted(kinds.items())
-    )
+
+    def name(kind: str) -> str:
+        return kb.fill(str(types[kind].name)) if kind in types else kind
+
     return Table(
         "bookings",
         "Beratungstermine nach Art",
         "Terminart",
         tuple(BOOKING_NAMES[outcome] for outcome in stats.BOOKING_OUTCOMES),
-        rows,
+        _outcomes(found, stats.BOOKING, stats.BOOKING_OUTCOMES, name),
         chart="grouped",
         note="Abgesagt: von der Familie, vom KI oder weil die Familie ihre Daten gelöscht hat.",
     )
@@ -300,21 +305,12 @@ def _handoffs(found: Sequence[Counter], kb: KnowledgeBase) -> Table:
 
 
 def _mediation(found: Sequence[Counter]) -> Table:
-    langs: dict[str, Tally[str]] = {}
-    for counter in found:
-        metric, _sep, outcome = counter.metric.partition(".")
-        if metric == stats.MEDIATION and outcome in MEDIATION_NAMES:
-            langs.setdefault(counter.key, Tally())[outcome] += counter.n
-    rows = tuple(
-        (language_name(lang), tuple(sums[outcome] for outcome in stats.MEDIATION_OUTCOMES))
-        for lang, sums in sorted(langs.items(), key=lambda item: language_name(item[0]))
-    )
     return Table(
         "mediation",
         "Anfragen zur Sprachmittlung nach Sprache",
         "Sprache",
         tuple(MEDIATION_NAMES[outcome] for outcome in stats.MEDIATION_OUTCOMES),
-        rows,
+        _outcomes(found, stats.MEDIATION, stats.MEDIATION_OUTCOMES, language_name),
         chart="grouped",
         note="Aus Terminbuchungen und von Mitarbeitenden (/interpreter); angenommen oder "
         "abgelehnt im Koordinations-Chat.",
