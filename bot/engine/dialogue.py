@@ -491,25 +491,50 @@ class _Turn:
         self.show(repeat=True)
 
     def question_for_said(self, kind: str, targets: tuple[str, ...], text: str) -> str | None:
-        """The question of a journey that the message answers, when the message is about
-        that journey: it pointed at the journey (not at one of its answers; of several
-        candidates the likeliest, if it speaks of a child), or the family is in it, or it
-        speaks of a child and one journey asks for what it said."""
+        """The question that the message answers, when the message is about it: what it
+        pointed at (the one step, or the likeliest of those offered) is the question, one
+        of the answers the question decides between ("3 Jahre alt, muss sie zur Schule?"
+        is for the age to decide, not the word "Schule"), or the menu of its journey; or
+        nothing was understood, and the family is in that journey, or the message speaks
+        of a child and one journey asks for what it said."""
         if not self.said:
             return None
-        if kind == "jump" and isinstance(self.kb.nodes[targets[0]], AnswerNode):
-            return None  # a specific answer was asked for: it comes first
-        journeys = {self.kb.node_flow.get(target, "") for target in targets}
-        if kind == "offer" and len(journeys) != 1 and slots.about_a_child(text):
-            journeys = {self.kb.node_flow.get(targets[0], "")}  # the likeliest, for a child
-        if kind == "none" or len(journeys) != 1:
-            journeys = {self.flow}
-        questions = self.questions(journeys - {self.kb.node_flow.get(self.root, "")})
-        if not questions and kind == "none" and slots.about_a_child(text):
+        if kind != "none":
+            first = targets[0]
+            for question in self.questions(set(self.kb.flows)):
+                same_journey = self.kb.node_flow.get(first) == self.kb.node_flow[question]
+                if (
+                    first == question
+                    or first in self.decided_by(question)
+                    or (same_journey and not isinstance(self.kb.nodes[first], AnswerNode))
+                ):
+                    return question
+            return None
+        questions = self.questions({self.flow} - {self.kb.node_flow.get(self.root, "")})
+        if not questions and slots.about_a_child(text):
             questions = self.questions(set(self.kb.flows))
             if len({self.kb.node_flow[q] for q in questions}) != 1:
                 return None  # several journeys ask: the family chooses
         return questions[0] if questions else None
+
+    def decided_by(self, question: str) -> set[str]:
+        """The answers a question leads to through routes and further questions."""
+        found: set[str] = set()
+        seen: set[str] = set()
+        todo = [question]
+        while todo:
+            node_id = self.kb.resolve(todo.pop())
+            if node_id in seen:
+                continue
+            seen.add(node_id)
+            node = self.kb.nodes[node_id]
+            if isinstance(node, AskNode):
+                todo.append(node.next)
+            elif isinstance(node, RouteNode):
+                todo.extend([route.goto for route in node.routes] + [node.otherwise])
+            elif isinstance(node, AnswerNode):
+                found.add(node_id)
+        return found
 
     def questions(self, journeys: set[str]) -> list[str]:
         """The questions of these journeys that what was said answers, first first."""

@@ -194,12 +194,13 @@ def _month_numbers(lang: str) -> dict[str, int]:
 
 
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{2}|\d{4})$")
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")  # also 2015/03/22
 _WORD_DATE = re.compile(r"^(\d{1,2})\.?\s+(\w+)\.?,?\s+(\d{4})$")
 
 
 def parse_date(text: str, *, today: dt.date, lang: str = "de") -> dt.date:
-    """'20.09.2019', '20/9/19', '2019-09-20', '20. September 2019' (month names via Babel)."""
+    """'20.09.2019', '20/9/19', '2019-09-20', '2019/09/20', '20. September 2019' (month
+    names via Babel)."""
     cleaned = ascii_digits(text).strip().rstrip(".")
     day: int
     month: int

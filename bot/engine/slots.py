@@ -36,8 +36,8 @@ _AGE_AFTER = (
 )
 _AGE_BEFORE = "alter age aged вік возраст عمر عمره عمرها عمري umur yaşı"
 _DATES = (
-    re.compile(r"(?<![\d./-])\d{4}-\d{1,2}-\d{1,2}(?![\d./-])"),
-    re.compile(r"(?<![\d./-])\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?![\d./-])"),
+    re.compile(r"(?<![\d./-])\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?![\d/-]|\.\d)"),
+    re.compile(r"(?<![\d./-])\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?![\d/-]|\.\d)"),
     re.compile(r"(?<!\d)\d{1,2}\.?\s+\w+\.?,?\s+\d{4}(?!\d)"),
 )
 # Words that say the message is about a child of the family (a word beginning so counts:
@@ -45,8 +45,8 @@ _DATES = (
 _CHILD_WORDS = (
     "kind kinder sohn söhne tochter töchter junge mädchen "
     "child children kid kids son sons daughter daughters boy girl "
-    "сын сина сину синов дочь дочк дочер доньк донечк ребен ребён дитин дете детет дъщер "
-    "córk corka dzieck syn fiul fiica fiicei fetiț băiat copil "
+    "сын сина сину синов дочь дочк дочер доньк доньц донечк ребен ребён дитин дете детет "
+    "дъщер хлопчик córk córecz corka dzieck syn fiul fiica fiicei fetiț băiat copil "
     "oğlum oglum kızım kizim çocuğ cocug oğl kız "
     "ابن ابني ابنتي بنتي ولدي طفل اطفال أطفال "
     "پسر دختر بچه فرزند "
