@@ -462,19 +462,26 @@ def eval_intents(data: tuple[Path, ...], as_json: bool) -> None:
     if not paths:
         raise click.ClickException(f"no evaluation data in {INTENTS_DIR}")
     # Without --data also the whole situations: first messages, judged through the dialogue.
-    situations = [] if data else sorted((INTENTS_DIR / "situations").glob("*.jsonl"))
+    sets = {
+        "situations": "Whole situations (first message of a conversation, through the dialogue)",
+        "situations/heldout": "The same, held out (never looked at while building)",
+    }
     try:
         results = evaluate(kb, load_cases(paths))
-        whole = evaluate(kb, load_cases(situations), situation_verdict) if situations else None
+        whole = {
+            name: evaluate(kb, load_cases(found), situation_verdict)
+            for name in ([] if data else sets)
+            if (found := sorted((INTENTS_DIR / name).glob("*.jsonl")))
+        }
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
-        click.echo(json.dumps({**results, "situations": whole}, ensure_ascii=False))
+        click.echo(json.dumps({**results, **whole}, ensure_ascii=False))
         return
     click.echo(table(results))
-    if whole is not None:
-        click.echo("\nWhole situations (first message of a conversation, through the dialogue):")
-        click.echo(table(whole))
+    for name, figures in whole.items():
+        click.echo(f"\n{sets[name]}:")
+        click.echo(table(figures))
 
 
 @cli.group()
