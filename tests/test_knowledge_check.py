@@ -77,6 +77,18 @@ def test_unknown_slot_in_condition(tmp_path: Path) -> None:
     assert "unknown slot 'agee'" in error
 
 
+def test_an_answers_fits_is_checked_like_a_condition(tmp_path: Path) -> None:
+    fits = "    type: answer\n    text: Groß.\n"
+    flow = MINIMAL_FLOW.replace(fits, fits + "    fits: agee >= 6 and\n")
+    root = write_knowledge(tmp_path, {"main.yaml": flow})
+    (error,) = errors_of(root)
+    assert error.startswith(f"{root}/flows/main.yaml:{line_of(flow, 'fits:')}:")
+    assert "invalid condition" in error
+    flow = MINIMAL_FLOW.replace(fits, fits + "    fits: agee >= 6\n")
+    (error,) = errors_of(write_knowledge(tmp_path, {"main.yaml": flow}))
+    assert "unknown slot 'agee'" in error
+
+
 def test_schema_errors_name_the_field_and_line(tmp_path: Path) -> None:
     flow = MINIMAL_FLOW.replace("    parser: age\n", "    parser: alter\n").replace(
         "    text: Klein.\n", "    txet: Klein.\n"

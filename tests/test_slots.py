@@ -116,3 +116,53 @@ def test_a_birth_date_where_the_age_is_asked_answers_both_questions(
     assert seen.node == "se_school_next_year"  # turns 6 after 30 September
     assert seen.slots["child_age"] == 6 and seen.slots["child_birth"] == "2020-10-15"
     assert seen.slots["child_birth_school_start"] == 2027
+
+
+# A young adult's age rules out the answers for pupils: the age question decides (se_over18).
+GROWN_UP = {
+    "de": "Mein Sohn ist 22 Jahre alt. Bekommt er Deutschförderung in der Schule?",
+    "en": "My son is 21 years old and never went to school. What can he do?",
+    "uk": "Моєму сину 23 роки, він ніколи не ходив до школи. Що робити?",
+    "ar": "ابني عمره ٢٢ سنة، هل يحصل على دروس ألمانية في المدرسة؟",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(GROWN_UP))
+def test_an_age_that_an_answer_does_not_fit_goes_through_the_question(
+    tmp_path: Path, translated: KnowledgeBase, lang: str
+) -> None:
+    lotse = conversation(tmp_path, translated)
+    lotse.handle("telegram", "1", Start(lang))
+    lotse.handle("telegram", "1", TextInput(GROWN_UP[lang]))
+    seen = state(lotse, "1")
+    assert seen.node == "se_over18" and seen.slots["child_age"] >= 21
+
+
+def test_an_age_that_fits_keeps_the_answer(tmp_path: Path, translated: KnowledgeBase) -> None:
+    lotse = conversation(tmp_path, translated)
+    lotse.handle("telegram", "1", Start("de"))
+    lotse.handle(
+        "telegram", "1", TextInput("Meine Tochter ist 12 und war noch nie in der Schule.")
+    )
+    assert state(lotse, "1").node == "se_never_school"
+
+
+# Needs Lotse does not advise on: straight to who in Düsseldorf helps.
+ELSEWHERE = {
+    "de": "Wir suchen dringend eine Wohnung in Düsseldorf, wer kann uns helfen?",
+    "en": "I need health insurance and a job, who can help me with that?",
+    "ru": "Помогите найти квартиру, мы уже полгода ищем, куда обращаться?",
+    "tr": "ev arıyorum, kim yardım edebilir?",
+    "pl": "szukam mieszkania i pracy",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(ELSEWHERE))
+def test_a_need_lotse_does_not_serve_gets_who_helps_at_once(
+    tmp_path: Path, translated: KnowledgeBase, lang: str
+) -> None:
+    lotse = conversation(tmp_path, translated)
+    lotse.handle("telegram", "1", Start(lang))
+    replies = lotse.handle("telegram", "1", TextInput(ELSEWHERE[lang]))
+    assert state(lotse, "1").node == "main_other_help"
+    assert "Welcome Points" in "\n".join(reply.text for reply in replies)

@@ -53,9 +53,17 @@ def test_clear_german_questions_jump(kb: KnowledgeBase, text: str, target: str) 
     assert (result.kind, result.targets[:1]) == ("jump", (target,))
 
 
-@pytest.mark.parametrize("text", ["Wohnung suchen", "Ich suche Arbeit", "Wie ist das Wetter?", ""])
+@pytest.mark.parametrize("text", ["Führerschein umschreiben", "Wie ist das Wetter?", ""])
 def test_out_of_scope_is_never_answered_as_if_known(kb: KnowledgeBase, text: str) -> None:
     assert understand(kb, text, "de").kind != "jump"
+
+
+@pytest.mark.parametrize("text", ["Wohnung suchen", "Arbeit finden", "Ausländerbehörde"])
+def test_a_need_for_other_offices_is_who_helps(kb: KnowledgeBase, text: str) -> None:
+    """Housing, work, the immigration office: Lotse does not advise, but says who does
+    (ki.yaml `elsewhere`); such a word is not a reason to ask back there."""
+    result = understand(kb, text, "de")
+    assert (result.kind, result.targets) == ("jump", ("main_other_help",))
 
 
 def run(kb: KnowledgeBase, *events: object) -> tuple[State, list[str], list[str]]:
@@ -103,7 +111,7 @@ def test_another_script_gets_a_language_offer() -> None:
     [
         (Case("Welche Unterlagen?", "de", "se_documents"), "correct"),
         (Case("Schule", "de", "seiteneinstieg"), "correct"),
-        (Case("Wohnung suchen", "de", "none"), "correct"),
+        (Case("Führerschein umschreiben", "de", "none"), "correct"),
         (Case("Schule", "de", "se_documents"), "abstained"),  # the journey's menu
         (Case("Termin buchen", "de", "booking"), "correct"),
         (Case("Termin buchen", "de", "none"), "wrong"),

@@ -19,7 +19,7 @@ from bot.engine.matcher import match_button
 from bot.engine.parsers import ParseFailure, parse, system_slots
 from bot.engine.understanding import understand
 from bot.i18n import _
-from bot.knowledge.conditions import evaluate
+from bot.knowledge.conditions import evaluate, slot_names
 from bot.knowledge.loader import AnyNode, KnowledgeBase
 from bot.knowledge.models import Action, ActionNode, AnswerNode, AskNode, MenuNode, RouteNode
 from bot.types import (
@@ -494,19 +494,27 @@ class _Turn:
         """The question that the message answers, when the message is about it: what it
         pointed at (the one step, or the likeliest of those offered) is the question, one
         of the answers the question decides between ("3 Jahre alt, muss sie zur Schule?"
-        is for the age to decide, not the word "Schule"), or the menu of its journey; or
-        nothing was understood, and the family is in that journey, or the message speaks
-        of a child and one journey asks for what it said."""
+        is for the age to decide, not the word "Schule"), or the menu of its journey, or
+        what was said rules out an answer of its journey that was pointed at ("22 Jahre,
+        Deutschförderung in der Schule?": that answer does not fit); or nothing was
+        understood, and the family is in that journey, or the message speaks of a child
+        and one journey asks for what it said."""
         if not self.said:
             return None
         if kind != "none":
             first = targets[0]
             for question in self.questions(set(self.kb.flows)):
-                same_journey = self.kb.node_flow.get(first) == self.kb.node_flow[question]
+                journey = self.kb.node_flow[question]
                 if (
                     first == question
                     or first in self.decided_by(question)
-                    or (same_journey and not isinstance(self.kb.nodes[first], AnswerNode))
+                    or (
+                        self.kb.node_flow.get(first) == journey
+                        and not isinstance(self.kb.nodes[first], AnswerNode)
+                    )
+                    or any(
+                        self.kb.node_flow.get(t) == journey and not self.fits(t) for t in targets
+                    )
                 ):
                     return question
             return None
@@ -516,6 +524,26 @@ class _Turn:
             if len({self.kb.node_flow[q] for q in questions}) != 1:
                 return None  # several journeys ask: the family chooses
         return questions[0] if questions else None
+
+    def fits(self, target: str) -> bool:
+        """Whether an answer is for the family, as far as this message tells: its `fits`
+        condition, read with what the message said for the questions; true when the message
+        did not say everything the condition asks about."""
+        expr = self.kb.fits.get(target)
+        if expr is None:
+            return True
+        values: dict[str, object] = dict(system_slots(self.today))
+        for question in self.questions(set(self.kb.flows)):
+            node = self.kb.nodes[question]
+            assert isinstance(node, AskNode)
+            try:
+                parsed = self.parse(node, self.said[node.parser])
+            except ParseFailure:
+                continue
+            values.update({node.slot + suffix: value for suffix, value in parsed.items()})
+        if not slot_names(expr) <= values.keys():
+            return True
+        return evaluate(expr, values)
 
     def decided_by(self, question: str) -> set[str]:
         """The answers a question leads to through routes and further questions."""

@@ -28,12 +28,14 @@ turn jumps into offers where one keyword is not enough evidence:
 - one word that alone is a keyword of two answers is offered: "Termin" is booking one or
   seeing one's own;
 - an answer two or more steps into its journey needs two words of evidence or its journey
-  named: "Rumänien" alone is offered, "aus Rumänien, Integrationskurs?" is answered;
+  named: "Rumänien" alone is offered, "aus Rumänien, Integrationskurs?" is answered (the
+  main menu's own answers are in no journey: "Wohnung" alone is who else helps);
 - a number is evidence only with its journey named ("16, welche Schule"), and without what
   it counts ("18", not "18 Jahre") it is offered, not answered;
 - a doctor's or hospital appointment is never booked from free text;
 - messages naming matters Lotse does not handle (courts, housing, driving licences, money
-  transfers, renewals of papers, phone contracts, complaints, bullying) are at most offered;
+  transfers, renewals of papers, phone contracts, complaints, bullying) are at most offered,
+  except as the answer that says who else helps (ki.yaml `elsewhere`);
 - a language's name ("auf Türkisch", "на русском"), or a keyword that is only one ("немецкий
   язык"), points to the language choice only when nothing better was meant and the message
   says little else: "Dolmetscher auf Türkisch" is about an interpreter, "einen Partner zum
@@ -457,9 +459,14 @@ def _index(kb: KnowledgeBase, lang: str) -> _Index:
 
 
 def _depths(kb: KnowledgeBase) -> dict[str, int]:
-    """How many steps each node is from its journey's start (breadth first, in-journey)."""
+    """How many steps each node is from its journey's start (breadth first, in-journey).
+    The main menu's own answers are no journey's: they presuppose nothing ("Wohnung" alone
+    is who else helps), so they count as at its start."""
     depth: dict[str, int] = {}
+    main = kb.node_flow.get(kb.resolve(kb.organisation.root))
     for name, flow in kb.flows.items():
+        if name == main:
+            continue
         start = kb.resolve(flow.start)
         queue = deque([(start, 0)])
         seen = {start}
@@ -824,7 +831,7 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
     unexplained = [
         token for position, token in enumerate(tokens) if position not in found[choice].literal
     ]
-    elsewhere = _names(unexplained, _ELSEWHERE)
+    elsewhere = choice != kb.organisation.elsewhere and _names(unexplained, _ELSEWHERE)
     # Who else could be meant, when the message names a second matter or when its one word
     # is another answer's keyword too: those are offered beside the choice.
     also = _other_matters(kb, index, found, choice) + _same_word(kb, found, choice)

@@ -55,6 +55,7 @@ class KnowledgeBase:
     nodes: Mapping[str, AnyNode]
     node_flow: Mapping[str, str]
     conditions: Mapping[tuple[str, int], Expr]
+    fits: Mapping[str, Expr] = field(default_factory=dict)  # an answer's `fits`, parsed
     warnings: tuple[Problem, ...] = field(default=())
     catalogs: Catalogs = field(default_factory=Catalogs)  # translations; German only if empty
     appointments: Appointments | None = None  # None: booking in the chat is not offered
@@ -185,6 +186,7 @@ class _Checker:
         self.nodes: dict[str, AnyNode] = {}
         self.node_flow: dict[str, str] = {}
         self.conditions: dict[tuple[str, int], Expr] = {}
+        self.fits: dict[str, Expr] = {}
         self.organisation: Organisation | None = None
         self.appointments: Appointments | None = None
 
@@ -210,6 +212,7 @@ class _Checker:
             nodes=MappingProxyType(self.nodes),
             node_flow=MappingProxyType(self.node_flow),
             conditions=MappingProxyType(self.conditions),
+            fits=MappingProxyType(self.fits),
             warnings=tuple(sorted(self.problems)),
             appointments=self.appointments,
         )
@@ -324,6 +327,9 @@ class _Checker:
     def check_organisation(self, file: _File, organisation: Organisation) -> None:
         if self.complete and organisation.root not in self.known_targets:
             self.problems.append(file.problem(("root",), f"unknown target '{organisation.root}'"))
+        elsewhere = organisation.elsewhere
+        if self.complete and elsewhere is not None and elsewhere not in self.known_targets:
+            self.problems.append(file.problem(("elsewhere",), f"unknown target '{elsewhere}'"))
         if organisation.fallback_contact not in organisation.contacts:
             self.problems.append(
                 file.problem(
@@ -345,6 +351,11 @@ class _Checker:
                 self.problems.append(file.problem(base, message, key=True))
             if isinstance(node, RouteNode):
                 self.check_routes(file, node_id, node, defined_slots)
+            if isinstance(node, AnswerNode) and node.fits is not None:
+                path: YamlPath = (*base, "fits")
+                expr = self.condition(file, path, node.fits, defined_slots)
+                if expr is not None:
+                    self.fits[node_id] = expr
             for field_path, text in node_texts(node).items():
                 self.check_text(
                     file, (*base, *_text_path(field_path)), f"{node_id}.{field_path}", text
@@ -366,15 +377,23 @@ class _Checker:
     ) -> None:
         for index, route in enumerate(node.routes):
             path: YamlPath = ("nodes", node_id, "routes", index, "when")
-            try:
-                expr = parse_condition(route.when)
-            except ConditionError as exc:
-                self.problems.append(_condition_problem(file, path, route.when, exc))
-                continue
-            self.conditions[(node_id, index)] = expr
-            for name in sorted(slot_names(expr) - defined_slots):
-                message = f"unknown slot '{name}' (no ask node fills it)"
-                self.problems.append(file.problem(path, message))
+            expr = self.condition(file, path, route.when, defined_slots)
+            if expr is not None:
+                self.conditions[(node_id, index)] = expr
+
+    def condition(
+        self, file: _File, path: YamlPath, text: str, defined_slots: set[str]
+    ) -> Expr | None:
+        """A route's `when` or an answer's `fits`, parsed; a problem if it cannot be."""
+        try:
+            expr = parse_condition(text)
+        except ConditionError as exc:
+            self.problems.append(_condition_problem(file, path, text, exc))
+            return None
+        for name in sorted(slot_names(expr) - defined_slots):
+            message = f"unknown slot '{name}' (no ask node fills it)"
+            self.problems.append(file.problem(path, message))
+        return expr
 
     def check_text(self, file: _File, path: YamlPath, label: str, text: str) -> None:
         if not text.strip():

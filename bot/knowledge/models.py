@@ -114,6 +114,14 @@ class AnswerNode(_Findable):
     sources: list[Source] = Field(min_length=1)
     reviewed: dt.date = Field(description="When an editor last checked this against sources.")
     buttons: list[Button] = Field(default_factory=list, description="Follow-up choices.")
+    fits: str | None = Field(
+        None,
+        description=(
+            "Whom the answer is for, as a condition on slots, e.g. 'child_age >= 6 and"
+            " child_age <= 17'. When a family's message says what makes it false (\"my son is"
+            ' 22, support at school?"), the question that asks for it decides instead.'
+        ),
+    )
 
     _coerce_sources = field_validator("sources", mode="before")(
         lambda value: (
@@ -169,6 +177,14 @@ class Organisation(_Model):
 
     name: str
     root: NodeId = Field(description="The main menu node.")
+    elsewhere: NodeId | None = Field(
+        None,
+        description=(
+            "The answer that says who else helps with what Lotse does not advise on (housing,"
+            " the immigration office, work …): a message about such a matter may go straight"
+            " to it, where elsewhere such a matter makes any other answer only offered."
+        ),
+    )
     welcome: Text
     fallback_contact: str = Field(
         description="Contact offered whenever a step is not available or a person is needed."
