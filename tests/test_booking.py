@@ -443,6 +443,40 @@ def test_a_typed_mediator_language_is_only_a_name(
     assert "Sprachmittlung: Tigrinya" in shown[-1].text
 
 
+@pytest.mark.parametrize(
+    ("step", "typed", "shown_as"),
+    [
+        ("lang", "Ich brauche jemanden für Dari", "Dari"),  # a sentence: only the language
+        ("lang", "арабською, будь ласка", "العربية"),  # shown in its own name
+        ("yes", "Ja, Türkisch bitte", "Türkçe"),  # answered with the yes/no question
+        ("yes", "نعم بالعربي", "العربية"),
+    ],
+)
+def test_the_language_a_message_names_is_the_mediator_language(
+    tmp_path: Path, kb: KnowledgeBase, step: str, typed: str, shown_as: str
+) -> None:
+    conversations = chat(tmp_path / "c.db", kb)
+    shown = start_booking(conversations, "1", "Montag, 23. November 2026")
+    shown = press_label(conversations, "1", shown, "10:00")
+    shown = press_label(conversations, "1", shown, "1")
+    conversations.handle("telegram", "1", TextInput("7"))
+    if step == "lang":
+        conversations.handle("telegram", "1", ButtonPress("bk:mediator:yes"))
+    shown = conversations.handle("telegram", "1", TextInput(typed))
+    assert f"Sprachmittlung: {shown_as}" in shown[-1].text
+
+
+def test_a_sentence_without_a_language_is_asked_again(tmp_path: Path, kb: KnowledgeBase) -> None:
+    conversations = chat(tmp_path / "c.db", kb)
+    shown = start_booking(conversations, "1", "Montag, 23. November 2026")
+    shown = press_label(conversations, "1", shown, "10:00")
+    shown = press_label(conversations, "1", shown, "1")
+    conversations.handle("telegram", "1", TextInput("7"))
+    conversations.handle("telegram", "1", ButtonPress("bk:mediator:yes"))
+    shown = conversations.handle("telegram", "1", TextInput("das weiß ich noch nicht genau"))
+    assert "Namen der Sprache" in shown[0].text and every_reply_has_a_way_on(shown)
+
+
 def test_csv_cells_never_start_a_formula() -> None:
     from bot.services.export import _cell
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import BERLIN
-from bot.engine.slots import about_a_child, said
+from bot.engine.slots import about_a_child, mediator_language, said
 from bot.knowledge import KnowledgeBase
 from bot.services.conversation import Conversations
 from bot.store import open_db
@@ -166,3 +166,23 @@ def test_a_need_lotse_does_not_serve_gets_who_helps_at_once(
     replies = lotse.handle("telegram", "1", TextInput(ELSEWHERE[lang]))
     assert state(lotse, "1").node == "main_other_help"
     assert "Welcome Points" in "\n".join(reply.text for reply in replies)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "code"),
+    [
+        ("Ja, für Dari", "de", "prs"),
+        ("нужен переводчик с арабского", "ru", "ar"),
+        ("بالعربي", "ar", "ar"),
+        ("مترجم دری", "fa", "prs"),
+        ("Tigrinya", "en", "ti"),
+        ("po polsku", "pl", "pl"),
+        ("Türkçe lütfen", "tr", "tr"),
+        ("Kurdî", "ku", "ku"),
+        ("Englisch und Arabisch", "de", None),  # two: the family chooses
+        ("Ich spreche kein Deutsch", "de", None),  # German needs no mediator
+        ("Wir wohnen im Haus 5", "de", None),
+    ],
+)
+def test_the_language_a_mediator_is_needed_for(text: str, lang: str, code: str | None) -> None:
+    assert mediator_language(text, lang) == code

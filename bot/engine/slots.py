@@ -12,6 +12,10 @@ An age needs a word that says it is one ("Jahre", "years", "лет", "سنة", "
 Kinder" or "Straße 13" are no age. A message about a child (`about_a_child`: "Sohn",
 "ابني", "дочь" …) with an age may start the journey that asks for it even when it names
 no topic; an adult's own age ("Ich bin 30 Jahre alt") does not.
+
+`mediator_language` reads the language a mediator is needed for ("Ja, für Dari",
+"с арабского", "بالعربي") by the names Babel gives it in German, English and the family's
+language; the booking stores its code (or German name), never the sentence.
 """
 
 from __future__ import annotations
@@ -135,3 +139,102 @@ def said(text: str, *, today: dt.date, lang: str) -> dict[str, str]:
     if len(ages) == 1:
         found["age"] = ages.pop()
     return found
+
+
+# --- the language a mediator is needed for --------------------------------------------
+
+# Languages the city's mediator pool is asked for besides Lotse's own; Babel names them in
+# German, English and the family's language. Babel has no Dari: named here.
+POOL_LANGUAGES = (
+    "sq",
+    "am",
+    "hy",
+    "bs",
+    "zh",
+    "fr",
+    "ka",
+    "el",
+    "hi",
+    "it",
+    "ckb",
+    "mk",
+    "pa",
+    "sr",
+    "so",
+    "es",
+    "ta",
+    "ti",
+    "ur",
+    "vi",
+    "hr",
+    "bn",
+    "ln",
+    "om",
+    "uz",
+)  # not Hausa or Fula: their names begin German words ("Haus", "für")
+DARI = "prs"
+_OWN_NAMES = {DARI: ("Dari", "دری", "دري", "дари", "Darî"), "fa": ("Farsi",), "ckb": ("Sorani",)}
+_ARTICLE = "ال"
+_ARTICLES = ("بال", "لل", "ال")  # the Arabic article, alone and after "bi-", "li-"
+
+
+def _stem(name: str) -> str:
+    """A folded language name without the Arabic article and, when long, its ending
+    ("arabskiy" -> "arabsk", so "arabskogo" counts)."""
+    name = name.removeprefix(_ARTICLE) if len(name) > 4 else name
+    return name[:-2] if len(name) >= 6 else name[:-1] if len(name) == 5 else name
+
+
+@cache
+def _language_stems(lang: str) -> dict[tuple[str, ...], str]:
+    """Folded word stems of each language's names -> its code (German itself left out:
+    no mediator is needed for it)."""
+    from babel import Locale, UnknownLocaleError
+
+    from bot import i18n
+
+    stems: dict[tuple[str, ...], str] = {}
+    codes = [c for c in (*i18n.LANGUAGES, *POOL_LANGUAGES, DARI) if c != i18n.SOURCE_LANGUAGE]
+    for code in codes:
+        names = set(_OWN_NAMES.get(code, ()))
+        for display in {"de", "en", lang, code}:
+            try:
+                name = Locale.parse(display).languages.get(code)
+            except (UnknownLocaleError, ValueError):
+                continue
+            if name:
+                names.add(name)
+        for name in names:
+            words = tuple(_stem(word) for word in fold(name).split())
+            if words and all(len(word) >= 3 for word in words):
+                stems[words] = code
+    return stems
+
+
+def _without_article(word: str) -> str:
+    for article in _ARTICLES:
+        if word.startswith(article) and len(word) > len(article) + 2:
+            return word[len(article) :]
+    return word
+
+
+def german_name(code: str) -> str:
+    """A mediator language's German name ("ti" -> "Tigrinya", "prs" -> "Dari")."""
+    from babel import Locale
+
+    return Locale.parse("de").languages.get(code) or _OWN_NAMES.get(code, (code,))[0]
+
+
+def mediator_language(text: str, lang: str) -> str | None:
+    """The one language a message names for a mediator ("Ja, für Dari", "арабский",
+    "بالعربي"): its code, or None when it names none or several."""
+    words = [_without_article(word) for word in fold(text).split()]
+    found = set()
+    for stems, code in _language_stems(lang).items():
+        for start in range(len(words) - len(stems) + 1):
+            if all(
+                words[start + i].startswith(stem) and len(words[start + i]) <= len(stem) + 5
+                for i, stem in enumerate(stems)
+            ):
+                found.add(code)
+    return found.pop() if len(found) == 1 else None

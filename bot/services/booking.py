@@ -24,6 +24,7 @@ from babel.dates import format_date, format_time
 from bot import i18n
 from bot.engine.dialogue import HELP, HOME
 from bot.engine.parsers import ascii_digits
+from bot.engine.slots import german_name, mediator_language
 from bot.knowledge.appointments import Appointments, AppointmentType
 from bot.knowledge.models import AnswerNode
 from bot.services import booking_posts, mediation
@@ -50,6 +51,7 @@ DAYS_PER_PAGE = 5
 TIMES_SHOWN = 8
 MAX_CHILDREN = 10
 OTHER_LANGUAGE_CHARS = 40
+MAX_LANGUAGE_WORDS = 3  # a longer text is a sentence, not a language's name: asked again
 # One counselling covers all children of a family; two leaves room for a second
 # appointment (e.g. on site after video) without letting one chat empty the calendar.
 MAX_OPEN_BOOKINGS = 2
@@ -745,11 +747,19 @@ def typed(turn: Turn, text: str) -> None:
             turn.goto(ages=", ".join(str(age) for age in ages))
             ask_mediator(turn)
             return
-    elif step == "mediator_lang":
-        cleaned = " ".join(text.split())[:OTHER_LANGUAGE_CHARS]
+    elif step in ("mediator", "mediator_lang"):
+        # "Ja, für Dari", "арабский": the one language named, as its code or German name;
+        # else, where the language is asked, a short name Lotse does not know as typed.
         # Letters, spaces and hyphens only: a language name, never a formula or a {field}.
-        if _LANGUAGE_NAME.fullmatch(cleaned):
-            turn.goto(mediator_lang=cleaned)
+        code = mediator_language(text, turn.lang)
+        cleaned = " ".join(text.split())[:OTHER_LANGUAGE_CHARS]
+        named = step == "mediator_lang" and _LANGUAGE_NAME.fullmatch(cleaned) is not None
+        if code is not None:
+            language: str | None = code if code in i18n.LANGUAGES else german_name(code)
+        else:
+            language = cleaned if named and len(cleaned.split()) <= MAX_LANGUAGE_WORDS else None
+        if language is not None:
+            turn.goto(mediator_lang=language)
             summary(turn)
             return
     hints = {
