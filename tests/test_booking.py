@@ -360,6 +360,14 @@ def start_booking(conversations: Conversations, who: str, day: str) -> list[Repl
     return shown
 
 
+def to_mediator_question(conversations: Conversations, who: str) -> None:
+    """Book Monday 10:00 for one child of 7, up to "Do you need a mediator?"."""
+    shown = start_booking(conversations, who, "Montag, 23. November 2026")
+    shown = press_label(conversations, who, shown, "10:00")
+    shown = press_label(conversations, who, shown, "1")
+    conversations.handle("telegram", who, TextInput("7"))
+
+
 def every_reply_has_a_way_on(replies: list[Reply]) -> bool:
     return bool(replies) and bool(replies[-1].buttons or replies[-1].expects)
 
@@ -432,10 +440,7 @@ def test_a_typed_mediator_language_is_only_a_name(
     tmp_path: Path, kb: KnowledgeBase, typed: str
 ) -> None:
     conversations = chat(tmp_path / "c.db", kb)
-    shown = start_booking(conversations, "1", "Montag, 23. November 2026")
-    shown = press_label(conversations, "1", shown, "10:00")
-    shown = press_label(conversations, "1", shown, "1")
-    conversations.handle("telegram", "1", TextInput("7"))
+    to_mediator_question(conversations, "1")
     shown = conversations.handle("telegram", "1", ButtonPress("bk:mediator:yes"))
     shown = conversations.handle("telegram", "1", TextInput(typed))
     assert "Namen der Sprache" in shown[0].text and every_reply_has_a_way_on(shown)
@@ -456,10 +461,7 @@ def test_the_language_a_message_names_is_the_mediator_language(
     tmp_path: Path, kb: KnowledgeBase, step: str, typed: str, shown_as: str
 ) -> None:
     conversations = chat(tmp_path / "c.db", kb)
-    shown = start_booking(conversations, "1", "Montag, 23. November 2026")
-    shown = press_label(conversations, "1", shown, "10:00")
-    shown = press_label(conversations, "1", shown, "1")
-    conversations.handle("telegram", "1", TextInput("7"))
+    to_mediator_question(conversations, "1")
     if step == "lang":
         conversations.handle("telegram", "1", ButtonPress("bk:mediator:yes"))
     shown = conversations.handle("telegram", "1", TextInput(typed))
@@ -468,10 +470,7 @@ def test_the_language_a_message_names_is_the_mediator_language(
 
 def test_a_sentence_without_a_language_is_asked_again(tmp_path: Path, kb: KnowledgeBase) -> None:
     conversations = chat(tmp_path / "c.db", kb)
-    shown = start_booking(conversations, "1", "Montag, 23. November 2026")
-    shown = press_label(conversations, "1", shown, "10:00")
-    shown = press_label(conversations, "1", shown, "1")
-    conversations.handle("telegram", "1", TextInput("7"))
+    to_mediator_question(conversations, "1")
     conversations.handle("telegram", "1", ButtonPress("bk:mediator:yes"))
     shown = conversations.handle("telegram", "1", TextInput("das weiß ich noch nicht genau"))
     assert "Namen der Sprache" in shown[0].text and every_reply_has_a_way_on(shown)
@@ -486,10 +485,7 @@ def test_csv_cells_never_start_a_formula() -> None:
 def test_a_slow_family_keeps_a_time_that_is_still_free(tmp_path: Path, kb: KnowledgeBase) -> None:
     path = tmp_path / "c.db"
     conversations = chat(path, kb)
-    shown = start_booking(conversations, "1", "Montag, 23. November 2026")
-    shown = press_label(conversations, "1", shown, "10:00")
-    shown = press_label(conversations, "1", shown, "1")
-    conversations.handle("telegram", "1", TextInput("7"))
+    to_mediator_question(conversations, "1")
     conversations.handle("telegram", "1", ButtonPress("bk:mediator:no"))
     slow = chat(path, kb, now=SUNDAY + dt.timedelta(minutes=30))  # the hold ran out
     shown = slow.handle("telegram", "1", ButtonPress("bk:confirm"))

@@ -72,3 +72,14 @@ def fold(text: str) -> str:
     for written, said in _TRANSLITERATIONS:
         latin = latin.replace(written, said)
     return latin
+
+
+ARABIC_ARTICLES = ("بال", "لل", "ال")  # folded: the Arabic article, alone and after "bi-", "li-"
+
+
+def without_article(word: str) -> str:
+    """An Arabic word without its article ("التلفون", "بالمدرسه"), at least three letters."""
+    for article in ARABIC_ARTICLES:
+        if word.startswith(article) and len(word) - len(article) >= 3:
+            return word[len(article) :]
+    return word

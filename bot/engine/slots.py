@@ -24,7 +24,7 @@ import datetime as dt
 import re
 from functools import cache
 
-from bot.engine.normalize import fold
+from bot.engine.normalize import fold, without_article
 from bot.engine.parsers import ParseFailure, age_on, ascii_digits, parse_date, spelled_to_digits
 
 MAX_AGE = 30  # a bare number above this, in a message about a child, is no age
@@ -174,14 +174,12 @@ POOL_LANGUAGES = (
 )  # not Hausa or Fula: their names begin German words ("Haus", "für")
 DARI = "prs"
 _OWN_NAMES = {DARI: ("Dari", "دری", "دري", "дари", "Darî"), "fa": ("Farsi",), "ckb": ("Sorani",)}
-_ARTICLE = "ال"
-_ARTICLES = ("بال", "لل", "ال")  # the Arabic article, alone and after "bi-", "li-"
 
 
 def _stem(name: str) -> str:
     """A folded language name without the Arabic article and, when long, its ending
     ("arabskiy" -> "arabsk", so "arabskogo" counts)."""
-    name = name.removeprefix(_ARTICLE) if len(name) > 4 else name
+    name = without_article(name)
     return name[:-2] if len(name) >= 6 else name[:-1] if len(name) == 5 else name
 
 
@@ -211,13 +209,6 @@ def _language_stems(lang: str) -> dict[tuple[str, ...], str]:
     return stems
 
 
-def _without_article(word: str) -> str:
-    for article in _ARTICLES:
-        if word.startswith(article) and len(word) > len(article) + 2:
-            return word[len(article) :]
-    return word
-
-
 def german_name(code: str) -> str:
     """A mediator language's German name ("ti" -> "Tigrinya", "prs" -> "Dari")."""
     from babel import Locale
@@ -228,7 +219,7 @@ def german_name(code: str) -> str:
 def mediator_language(text: str, lang: str) -> str | None:
     """The one language a message names for a mediator ("Ja, für Dari", "арабский",
     "بالعربي"): its code, or None when it names none or several."""
-    words = [_without_article(word) for word in fold(text).split()]
+    words = [without_article(word) for word in fold(text).split()]
     found = set()
     for stems, code in _language_stems(lang).items():
         for start in range(len(words) - len(stems) + 1):

@@ -53,7 +53,7 @@ from typing import Literal
 from babel import Locale, UnknownLocaleError
 from rapidfuzz import fuzz, process
 
-from bot.engine.normalize import fold
+from bot.engine.normalize import fold, without_article
 from bot.i18n import FALLBACK_LANGUAGE, LANGUAGES, SOURCE_LANGUAGE
 from bot.knowledge.loader import KnowledgeBase, edges
 from bot.knowledge.models import ActionNode, MenuNode, node_texts
@@ -134,7 +134,7 @@ class _Index:
                 self.chopped.setdefault(word[:-1], set()).add(word)
             for cut in range(max(5, size - 2), size + 1):
                 self.stems.setdefault(word[:cut], set()).add(word)
-            self.bare.setdefault(_without_article(word), set()).add(word)
+            self.bare.setdefault(without_article(word), set()).add(word)
 
 
 @dataclass
@@ -371,7 +371,7 @@ def _language_names(lang: str) -> set[str]:
 
 def _forms(word: str) -> set[str]:
     """A name and, in Arabic script, its bare form: "العربیه" is also "عربیه" and "عربی"."""
-    bare = _without_article(word)
+    bare = without_article(word)
     forms = {word, bare}
     if not bare.isascii() and bare.endswith("ه") and len(bare) >= 4:
         forms.add(bare[:-1])
@@ -492,17 +492,6 @@ def _above(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
     return {node_id: frozenset(parents.get(node_id, set()) - {node_id}) for node_id in kb.nodes}
 
 
-_ARTICLES = ("بال", "لل", "ال")  # folded: the Arabic article, alone and after "bi-", "li-"
-
-
-def _without_article(word: str) -> str:
-    """An Arabic word without its article ("التلفون", "بالمدرسه"), at least three letters."""
-    for article in _ARTICLES:
-        if word.startswith(article) and len(word) - len(article) >= 3:
-            return word[len(article) :]
-    return word
-
-
 def _shared_start(one: str, other: str) -> int:
     """How many first letters two words share."""
     for position, (a, b) in enumerate(zip(one, other, strict=False)):
@@ -545,7 +534,7 @@ def _word_scores(message: Iterable[str], index: _Index) -> dict[str, tuple[float
         for cut in range(max(5, size - 3), size + 1):  # another ending: "школе" for "школа"
             for word in index.stems.get(token[:cut], ()):
                 keep(word, 88.0, position)
-        for word in index.bare.get(_without_article(token), ()):  # "تلفون" for "التلفون"
+        for word in index.bare.get(without_article(token), ()):  # "تلفون" for "التلفون"
             keep(word, 92.0, position)
     return best
 
@@ -562,7 +551,7 @@ def _surely(word: str, heard: tuple[float, int], tokens: list[str]) -> bool:
     score, position = heard
     if score < SURE:
         return False
-    said, meant = _without_article(tokens[position]), _without_article(word)
+    said, meant = without_article(tokens[position]), without_article(word)
     return (said.endswith(meant) and len(meant) >= 5) or _shared_start(said, meant) >= min(
         4, len(meant) - 1
     )
