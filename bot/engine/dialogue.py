@@ -65,6 +65,7 @@ _DEFAULT_HINTS = {
     "yesno": _("Bitte tippen Sie auf „Ja“ oder „Nein“."),
     "date": _("Bitte schreiben Sie ein Datum, zum Beispiel 20.09.2019."),
     "birthdate": _("Bitte schreiben Sie das Geburtsdatum, zum Beispiel 20.09.2019."),
+    "residence": _("Bitte tippen Sie auf die Situation, die zu Ihnen passt."),
 }
 STAMP = _("Stand: {date}")
 HELP = _(
@@ -519,8 +520,12 @@ class _Turn:
                     return question
             return None
         questions = self.questions({self.flow} - {self.kb.node_flow.get(self.root, "")})
-        if not questions and slots.about_a_child(text):
-            questions = self.questions(set(self.kb.flows))
+        if not questions and slots.about_a_child(text):  # only what is said of a child
+            questions = [
+                question
+                for question in self.questions(set(self.kb.flows))
+                if getattr(self.kb.nodes[question], "parser", "") in slots.CHILD_PARSERS
+            ]
             if len({self.kb.node_flow[q] for q in questions}) != 1:
                 return None  # several journeys ask: the family chooses
         return questions[0] if questions else None

@@ -83,3 +83,10 @@ def without_article(word: str) -> str:
         if word.startswith(article) and len(word) - len(article) >= 3:
             return word[len(article) :]
     return word
+
+
+def name_stem(word: str) -> str:
+    """A folded word of a name without the Arabic article and, when long, its ending
+    ("arabskiy" -> "arabsk", so "arabskogo" counts; "rumunia" -> "rumun", so "rumunii")."""
+    word = without_article(word)
+    return word[:-2] if len(word) >= 6 else word[:-1] if len(word) == 5 else word

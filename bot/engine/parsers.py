@@ -14,6 +14,7 @@ from typing import Any
 from babel.dates import get_month_names
 
 from bot.engine.normalize import normalize
+from bot.engine.residence import residence
 
 _NUMBER = re.compile(r"\d+")
 
@@ -282,6 +283,10 @@ def parse(
         return {"": parse_yesno(text)}
     if parser == "date":
         return {"": parse_date(text, today=today, lang=lang).isoformat()}
+    if parser == "residence":
+        if (situation := residence(text, lang)) is None:
+            raise ParseFailure("no one residence situation")
+        return {"": situation}
     if parser == "birthdate":
         return parse_birthdate(text, today=today, lang=lang, minimum=minimum, maximum=maximum)
     raise ParseFailure(f"unknown parser {parser!r}")

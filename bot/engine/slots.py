@@ -13,6 +13,9 @@ Kinder" or "Straße 13" are no age. A message about a child (`about_a_child`: "S
 "ابني", "дочь" …) with an age may start the journey that asks for it even when it names
 no topic; an adult's own age ("Ich bin 30 Jahre alt") does not.
 
+A residence situation ("Duldung", "aus der Ukraine", "статус біженця") is read by
+bot/engine/residence.py; `said` gives the whole message for it under "residence".
+
 `mediator_language` reads the language a mediator is needed for ("Ja, für Dari",
 "с арабского", "بالعربي") by the names Babel gives it in German, English and the family's
 language; the booking stores its code (or German name), never the sentence.
@@ -24,9 +27,11 @@ import datetime as dt
 import re
 from functools import cache
 
-from bot.engine.normalize import fold, without_article
+from bot.engine.normalize import fold, name_stem, without_article
 from bot.engine.parsers import ParseFailure, age_on, ascii_digits, parse_date, spelled_to_digits
+from bot.engine.residence import residence
 
+CHILD_PARSERS = ("age", "birthdate")  # what a message about a child says of the child
 MAX_AGE = 30  # a bare number above this, in a message about a child, is no age
 # Words right after a number that make it an age (a word beginning so counts: "yaşında",
 # "ساله", "jährige"), and words right before one ("Alter 13", "عمره ١٣"); as written,
@@ -138,6 +143,8 @@ def said(text: str, *, today: dt.date, lang: str) -> dict[str, str]:
         ages.add(str(age_on(dates[0], today)))
     if len(ages) == 1:
         found["age"] = ages.pop()
+    if residence(text, lang, weak=False) is not None:  # the parser reads the message
+        found["residence"] = text
     return found
 
 
@@ -176,13 +183,6 @@ DARI = "prs"
 _OWN_NAMES = {DARI: ("Dari", "دری", "دري", "дари", "Darî"), "fa": ("Farsi",), "ckb": ("Sorani",)}
 
 
-def _stem(name: str) -> str:
-    """A folded language name without the Arabic article and, when long, its ending
-    ("arabskiy" -> "arabsk", so "arabskogo" counts)."""
-    name = without_article(name)
-    return name[:-2] if len(name) >= 6 else name[:-1] if len(name) == 5 else name
-
-
 @cache
 def _language_stems(lang: str) -> dict[tuple[str, ...], str]:
     """Folded word stems of each language's names -> its code (German itself left out:
@@ -203,7 +203,7 @@ def _language_stems(lang: str) -> dict[tuple[str, ...], str]:
             if name:
                 names.add(name)
         for name in names:
-            words = tuple(_stem(word) for word in fold(name).split())
+            words = tuple(name_stem(word) for word in fold(name).split())
             if words and all(len(word) >= 3 for word in words):
                 stems[words] = code
     return stems

@@ -56,7 +56,7 @@ from rapidfuzz import fuzz, process
 from bot.engine.normalize import fold, without_article
 from bot.i18n import FALLBACK_LANGUAGE, LANGUAGES, SOURCE_LANGUAGE
 from bot.knowledge.loader import KnowledgeBase, edges
-from bot.knowledge.models import ActionNode, MenuNode, node_texts
+from bot.knowledge.models import ActionNode, AskNode, MenuNode, node_texts
 
 CONFIDENT = 88.0  # a target this good (and clearly ahead) is taken at once
 CANDIDATE = 78.0  # targets this good are offered as "Did you mean …?"
@@ -597,7 +597,8 @@ def _journey(kb: KnowledgeBase, target: str) -> str:
 
 
 def _is_menu(kb: KnowledgeBase, target: str) -> bool:
-    return isinstance(kb.nodes.get(target), MenuNode)
+    """A step where the family chooses: a menu, or a question (with its buttons)."""
+    return isinstance(kb.nodes.get(target), MenuNode | AskNode)
 
 
 def _evidence(

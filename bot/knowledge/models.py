@@ -66,17 +66,19 @@ PARSER_SLOTS: dict[str, tuple[str, ...]] = {
 SYSTEM_SLOTS = ("school_year",)
 
 
-class AskNode(_Model):
+class AskNode(_Findable):
     """Free input into a named slot, read by a parser; invalid input is asked again.
 
     `birthdate` also fills <slot>_age (years today), <slot>_school_start (the year of
     the first school day by the 30 September rule) and <slot>_age_aug1 (age at the start
-    of the current school year); conditions can always read `school_year`."""
+    of the current school year); conditions can always read `school_year`. `residence`
+    reads a residence situation from what the family writes (bot/engine/residence.py):
+    "recognised", "eu", "ukraine", "asylum" or "duldung"."""
 
     type: Literal["ask"]
     text: Text
     slot: SlotName
-    parser: Literal["age", "number", "yesno", "date", "birthdate"]
+    parser: Literal["age", "number", "yesno", "date", "birthdate", "residence"]
     hint: Text | None = Field(
         None, description="Shown when the input could not be read; a default hint otherwise."
     )

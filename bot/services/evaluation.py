@@ -27,7 +27,7 @@ from typing import Any
 from bot.engine import dialogue
 from bot.engine.understanding import intent_of, understand
 from bot.knowledge import KnowledgeBase
-from bot.knowledge.models import AnswerNode, MenuNode
+from bot.knowledge.models import AnswerNode, AskNode, MenuNode
 from bot.types import Start, State, TextInput
 
 INTENTS = frozenset({"booking", "human", "language", "menu"})
@@ -73,8 +73,8 @@ def verdict(kb: KnowledgeBase, case: Case) -> str:
     if target == case.expect:
         return "correct"
     same_journey = kb.node_flow.get(target) == kb.node_flow.get(case.expect)
-    if same_journey and isinstance(kb.nodes.get(target), MenuNode):
-        return "abstained"  # the right journey's menu: the family chooses from there
+    if same_journey and isinstance(kb.nodes.get(target), MenuNode | AskNode):
+        return "abstained"  # the right journey's menu or question: the family chooses there
     return "wrong"
 
 

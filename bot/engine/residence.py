@@ -1,0 +1,307 @@
+"""The residence situation a message names, for the question who may take an
+Integrationskurs (knowledge/flows/sprachkurs.yaml, `sk_status`): "recognised" (refugee
+protection, family reunion, a first residence permit), "eu", "ukraine" (§ 24), "asylum"
+(Aufenthaltsgestattung) or "duldung", in the languages Lotse speaks.
+
+Two kinds of evidence, so that a plain word does not outvote a status: explicit status
+words ("Duldung", "Asylverfahren", "§ 24", "статус біженця", "لم الشمل") are strong;
+where a person comes from (the EU countries and Ukraine by the names Babel gives them in
+German, English and the family's language, and a few words for their people) and a
+generic "residence permit" are weak and count only when no status word was found. "Wir
+kamen über Griechenland, jetzt Asylverfahren" is asylum; two situations of the same kind
+("Ukraine" and "Duldung") are unclear and the question is asked.
+
+Asked the question, a family's answer is read with both kinds. In a first message that
+asks something else only a status word counts (`weak=False`): "Probleme mit meiner
+Aufenthaltserlaubnis" is no answer to who may take a course.
+
+This is a first orientation with buttons next to it, never a legal decision: every answer
+it leads to tells the family to check with the KI or a Migrationsberatung. Cues are written
+as people type them and folded when first used (bot/engine/normalize.py); a word that
+begins with a cue word counts ("Asylverfahren" for "asyl"). Deliberately left out: the
+Romanian "eu" ("I") and "Geduld" ("patience") — "EU" counts only in capitals, Duldung only
+as "Duldung" or "geduldet"; "anerkannt" alone (diplomas are "anerkannt" too).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from bot.engine.normalize import fold, name_stem, without_article
+
+SITUATIONS = ("recognised", "eu", "ukraine", "asylum", "duldung")
+
+# Status words, strong evidence. Phrases: consecutive words, each a word beginning.
+_STRONG: dict[str, tuple[str, ...]] = {
+    "asylum": (
+        "Asyl",
+        "Gestattung",
+        "Aufenthaltsgestattung",
+        "azil",
+        "azyl",
+        "убежищ",
+        "притул",
+        "iltica",
+        "sığınma",
+        "لجوء",
+        "اللجوء",
+        "پناهجو",
+        "درخواست پناهندگی",
+        "پناه غوښتونکی",
+        "penaxwaz",
+        "daxwaza penaber",
+    ),
+    "duldung": ("Duldung", "geduldet", "toleration", "tolerated stay", "дульдунг", "دولدون"),
+    "ukraine": (
+        "paragraph 24",
+        "paragraf 24",
+        "параграф 24",
+        "24 AufenthG",
+        "ماده 24",
+        "المادة 24",
+        "vorübergehend Schutz",
+        "temporary protection",
+        "временн защит",
+        "тимчасов захист",
+        "временна закрила",
+        "geçici koruma",
+        "protecți tempor",
+        "ochron czasow",
+        "حماية مؤقت",
+        "حمایت موقت",
+        "parastina demk",
+    ),
+    "recognised": (
+        "Flüchtling anerkannt",
+        "anerkannt Flüchtling",
+        "Flüchtlingsschutz",
+        "Flüchtlingseigenschaft",
+        "Flüchtlingsstatus",
+        "subsidiär",
+        "asylberechtigt",
+        "Asyl bekommen",
+        "Asyl erhalten",
+        "Familiennachzug",
+        "blau Pass",
+        "recognised refugee",
+        "recognized refugee",
+        "refugee status",
+        "subsidiary protection",
+        "family reunification",
+        "family reunion",
+        "granted asylum",
+        "asylum granted",
+        "got asylum",
+        "статус беженц",
+        "признан беженц",
+        "получ убежищ",
+        "воссоединени сем",
+        "статус біженц",
+        "отрима притул",
+        "возз'єднан сім",
+        "статут на бежан",
+        "събиране на семейството",
+        "mülteci olarak tanın",
+        "mülteci statü",
+        "aile birleşim",
+        "refugiat recunoscut",
+        "statut de refugiat",
+        "protecți subsidiar",
+        "reîntregir famil",
+        "status uchodźc",
+        "ochron uzupełniając",
+        "łączeni rodzin",
+        "لم الشمل",
+        "لم شمل",
+        "حصلت على اللجوء",
+        "الحماية الفرعية",
+        "صفة لاجئ",
+        "پناهندگی گرفت",
+        "جواب مثبت",
+    ),
+    "eu": (
+        "Unionsbürger",
+        "Freizügigkeit",
+        "europäisch Union",
+        "european union",
+        "евросоюз",
+        "европейск союз",
+        "європейськ союз",
+        "европейски съюз",
+        "avrupa birliğ",
+        "uniunea europ",
+        "unia europ",
+        "الاتحاد الأوروب",
+        "اتحادیه اروپا",
+        "yekîtiya ewrop",
+    ),
+}
+_STRONG_PATTERNS = (
+    ("ukraine", re.compile(r"§\s*24(?!\d)")),
+    ("recognised", re.compile(r"§\s*25(?!\d)")),
+    ("eu", re.compile(r"(?<!\w)(?:EU|UE|ЕС|ЄС)(?!\w)")),  # capitals: Romanian "eu" is "I"
+)
+# Where a person comes from, and a permit of some kind: weak evidence.
+_WEAK: dict[str, tuple[str, ...]] = {
+    "ukraine": ("ukrain", "ucrainean", "ukrayn", "اوکراینی"),
+    "eu": (
+        "Rumäne",
+        "Rumänin",
+        "rumänisch",
+        "Bulgare",
+        "Bulgarin",
+        "bulgarisch",
+        "polnisch",
+        "Polin",
+        "griechisch",
+        "kroatisch",
+        "ungarisch",
+        "romanian",
+        "bulgarian",
+        "polish",
+        "greek",
+        "croatian",
+        "hungarian",
+        "român",
+        "българ",
+        "polak",
+        "polsk",
+        "румын",
+        "румун",
+        "болгар",
+        "поляк",
+        "польск",
+        "польськ",
+        "romen",
+        "bulgar",
+        "polonyal",
+        "روماني",
+        "بلغاري",
+        "بولندي",
+        "رومانیایی",
+        "بلغاری",
+        "لهستانی",
+    ),
+    "recognised": (
+        "Aufenthaltserlaubnis",
+        "residence permit",
+        "вид на жительств",
+        "посвідк на проживанн",
+        "разрешение за пребиваване",
+        "oturum izn",
+        "permis de ședere",
+        "karta pobytu",
+        "karty pobytu",
+        "إقامة",
+        "اقامت",
+    ),
+}
+# Babel's names of the countries: weak evidence of where a person comes from. Germany is
+# not among them ("in Deutschland" says nothing).
+EU_COUNTRIES = [
+    "AT",
+    "BE",
+    "BG",
+    "HR",
+    "CY",
+    "CZ",
+    "DK",
+    "EE",
+    "FI",
+    "FR",
+    "GR",
+    "HU",
+    "IE",
+    "IT",
+    "LV",
+    "LT",
+    "LU",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SK",
+    "SI",
+    "ES",
+    "SE",
+]
+MAX_NAME_ENDING = 5  # letters a country name's stem may be followed by ("Rumunii", "Румынии")
+
+Phrase = tuple[str, ...]
+
+
+@cache
+def _cues(strength: str) -> dict[Phrase, str]:
+    listing = _STRONG if strength == "strong" else _WEAK
+    return {
+        tuple(without_article(word) for word in fold(cue).split()): situation
+        for situation, cues in listing.items()
+        for cue in cues
+    }
+
+
+@cache
+def _countries(lang: str) -> dict[Phrase, str]:
+    from babel import Locale, UnknownLocaleError
+
+    names: dict[Phrase, str] = {}
+    for display in {"de", "en", lang}:
+        try:
+            territories = Locale.parse(display).territories
+        except (UnknownLocaleError, ValueError):
+            continue
+        for code, situation in [*((c, "eu") for c in EU_COUNTRIES), ("UA", "ukraine")]:
+            if name := territories.get(code):
+                stems = tuple(name_stem(word) for word in fold(name).split())
+                if stems and all(len(stem) >= 3 for stem in stems):
+                    names[stems] = situation
+    return names
+
+
+Match = tuple[int, range, str]  # letters of the cue, the words it covers, the situation
+
+
+def _matches(words: list[str], phrases: dict[Phrase, str], ending: int | None) -> list[Match]:
+    """Where the phrases occur (each word beginning with a phrase word, followed by at
+    most `ending` letters when given)."""
+    found = []
+    heads = {word[:2] for word in words}
+    for phrase, situation in phrases.items():
+        if phrase[0][:2] not in heads:  # most phrases: cheap to rule out
+            continue
+        for start in range(len(words) - len(phrase) + 1):
+            if all(
+                words[start + i].startswith(cue)
+                and (ending is None or len(words[start + i]) <= len(cue) + ending)
+                for i, cue in enumerate(phrase)
+            ):
+                found.append((sum(map(len, phrase)), range(start, start + len(phrase)), situation))
+    return found
+
+
+def _situations(matches: list[Match]) -> set[str]:
+    """The longest cue wins the words it covers: "asylberechtigt" and "Asyl bekommen" are
+    recognised, not asylum."""
+    taken: set[int] = set()
+    found = set()
+    for _length, words, situation in sorted(matches, key=lambda match: -match[0]):
+        if taken.isdisjoint(words):
+            taken.update(words)
+            found.add(situation)
+    return found
+
+
+def residence(text: str, lang: str, *, weak: bool = True) -> str | None:
+    """The one residence situation the text names (see SITUATIONS), or None when it names
+    none, or several of the same strength; without `weak` only a status word counts."""
+    words = [without_article(word) for word in fold(text).split()]
+    strong = _situations(_matches(words, _cues("strong"), None))
+    strong |= {situation for situation, pattern in _STRONG_PATTERNS if pattern.search(text)}
+    if strong or not weak:
+        return strong.pop() if len(strong) == 1 else None
+    found = _situations(
+        _matches(words, _cues("weak"), None) + _matches(words, _countries(lang), MAX_NAME_ENDING)
+    )
+    return found.pop() if len(found) == 1 else None
