@@ -11,8 +11,9 @@ import pytest
 from bot.engine.residence import residence
 from bot.engine.slots import said
 from bot.knowledge import KnowledgeBase
+from bot.services.conversation import Conversations
 from bot.types import ButtonPress, Start, TextInput
-from tests.test_slots import TODAY, conversation, state
+from tests.test_slots import TODAY, conversation, first_message, state
 
 
 @pytest.mark.parametrize(
@@ -82,12 +83,18 @@ FIRST_MESSAGES = [
 def test_a_first_message_with_the_situation_gets_its_answer(
     tmp_path: Path, translated: KnowledgeBase, lang: str, text: str, node: str
 ) -> None:
-    lotse = conversation(tmp_path, translated)
-    lotse.handle("telegram", "1", Start(lang))
-    lotse.handle("telegram", "1", TextInput(text))
-    seen = state(lotse, "1")
+    seen = first_message(tmp_path, translated, lang, text)
     assert seen.node == node
     assert "sk_status" in seen.history  # "back" returns to the question and its buttons
+
+
+def at_the_question(tmp_path: Path, kb: KnowledgeBase, lang: str) -> Conversations:
+    """A family at "Kann ich einen Integrationskurs machen?"."""
+    lotse = conversation(tmp_path, kb)
+    lotse.handle("telegram", "1", Start(lang))
+    lotse.handle("telegram", "1", ButtonPress("sprachkurs"))
+    lotse.handle("telegram", "1", ButtonPress("sk_status"))
+    return lotse
 
 
 @pytest.mark.parametrize(
@@ -105,10 +112,7 @@ def test_a_first_message_with_the_situation_gets_its_answer(
 def test_at_the_question_the_situation_is_read_in_any_language(
     tmp_path: Path, translated: KnowledgeBase, lang: str, text: str, node: str
 ) -> None:
-    lotse = conversation(tmp_path, translated)
-    lotse.handle("telegram", "1", Start(lang))
-    lotse.handle("telegram", "1", ButtonPress("sprachkurs"))
-    lotse.handle("telegram", "1", ButtonPress("sk_status"))
+    lotse = at_the_question(tmp_path, translated, lang)
     lotse.handle("telegram", "1", TextInput(text))
     seen = state(lotse, "1")
     assert seen.node == node
@@ -118,10 +122,7 @@ def test_at_the_question_the_situation_is_read_in_any_language(
 def test_an_unclear_situation_is_asked_again_with_its_buttons(
     tmp_path: Path, translated: KnowledgeBase
 ) -> None:
-    lotse = conversation(tmp_path, translated)
-    lotse.handle("telegram", "1", Start("de"))
-    lotse.handle("telegram", "1", ButtonPress("sprachkurs"))
-    lotse.handle("telegram", "1", ButtonPress("sk_status"))
+    lotse = at_the_question(tmp_path, translated, "de")
     replies = lotse.handle("telegram", "1", TextInput("Ich bin aus Syrien"))
     assert state(lotse, "1").node == "sk_status"
     assert "Situation, die zu Ihnen passt" in replies[0].text

@@ -82,6 +82,14 @@ def conversation(tmp_path: Path, kb: KnowledgeBase) -> Conversations:
     return Conversations(open_db(tmp_path / "lotse.db"), lambda: kb, clock=lambda: now)
 
 
+def first_message(tmp_path: Path, kb: KnowledgeBase, lang: str, text: str) -> State:
+    """Where a new family is after its first typed message."""
+    lotse = conversation(tmp_path, kb)
+    lotse.handle("telegram", "1", Start(lang))
+    lotse.handle("telegram", "1", TextInput(text))
+    return state(lotse, "1")
+
+
 def state(lotse: Conversations, who: str) -> State:
     family = find_family(lotse.db, "telegram", who)
     assert family is not None
@@ -131,10 +139,7 @@ GROWN_UP = {
 def test_an_age_that_an_answer_does_not_fit_goes_through_the_question(
     tmp_path: Path, translated: KnowledgeBase, lang: str
 ) -> None:
-    lotse = conversation(tmp_path, translated)
-    lotse.handle("telegram", "1", Start(lang))
-    lotse.handle("telegram", "1", TextInput(GROWN_UP[lang]))
-    seen = state(lotse, "1")
+    seen = first_message(tmp_path, translated, lang, GROWN_UP[lang])
     assert seen.node == "se_over18" and seen.slots["child_age"] >= 21
 
 
@@ -202,19 +207,14 @@ NEVER_SCHOOLED_CANNOT_READ = {
 def test_an_answer_the_age_rules_out_is_not_offered(
     tmp_path: Path, translated: KnowledgeBase, lang: str
 ) -> None:
-    lotse = conversation(tmp_path, translated)
-    lotse.handle("telegram", "1", Start(lang))
-    lotse.handle("telegram", "1", TextInput(NEVER_SCHOOLED_CANNOT_READ[lang]))
+    seen = first_message(tmp_path, translated, lang, NEVER_SCHOOLED_CANNOT_READ[lang])
     # Russian, a known gap: the matcher names the school menu, not the never-schooled
     # answer; the age then gives the school-duty answer for 11 - right, less specific.
-    assert state(lotse, "1").node == ("se_school" if lang == "ru" else "se_never_school")
+    assert seen.node == ("se_school" if lang == "ru" else "se_never_school")
 
 
 def test_a_parent_who_cannot_read_still_gets_the_course(
     tmp_path: Path, translated: KnowledgeBase
 ) -> None:
-    lotse = conversation(tmp_path, translated)
-    lotse.handle("telegram", "1", Start("de"))
     text = "Ich kann nicht lesen und schreiben. Meine Kinder sind 11, gibt es einen Kurs für mich?"
-    lotse.handle("telegram", "1", TextInput(text))
-    assert state(lotse, "1").node == "sk_literacy"
+    assert first_message(tmp_path, translated, "de", text).node == "sk_literacy"
