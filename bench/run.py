@@ -137,6 +137,7 @@ def bench_matcher(kb: KnowledgeBase) -> dict[str, float]:
             ("situations", "situations"),
             ("situations_heldout", "situations/heldout"),
             ("situations_heldout2", "situations/heldout2"),
+            ("situations_heldout3", "situations/heldout3"),
         )
     }
     return {
@@ -493,6 +494,7 @@ def main() -> None:
             for key, label in (
                 ("situations_heldout", "held out"),
                 ("situations_heldout2", "second held-out set"),
+                ("situations_heldout3", "third held-out set"),
             )
         ),
         (

@@ -466,6 +466,7 @@ def eval_intents(data: tuple[Path, ...], as_json: bool) -> None:
         "situations": "Whole situations (first message of a conversation, through the dialogue)",
         "situations/heldout": "The same, held out (never looked at while building)",
         "situations/heldout2": "A second held-out set (other writer, other situations)",
+        "situations/heldout3": "A third held-out set (written after the last change)",
     }
     try:
         results = evaluate(kb, load_cases(paths))
