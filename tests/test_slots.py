@@ -66,10 +66,25 @@ def test_an_age_is_read_in_every_language(lang: str) -> None:
         ("Geboren 01.02.2015 und 03.04.2018", {}),  # two dates
         ("Termin am 01.12.2030", {}),  # a date in the future is no birth date
         ("Ich bin 30 Jahre alt", {"age": "30"}),  # an age, but about no child
+        # the day an age was reached is the birthday, a later day of birth follows from it
+        ("Er ist am 20.08.2026 18 Jahre alt geworden", {"birthdate": "20.08.2008", "age": "18"}),
+        ("My son turned 18 on 2 September 2026", {"birthdate": "02.09.2008", "age": "18"}),
+        ("Syn skończył 18 lat 15 sierpnia 2026", {"birthdate": "15.08.2008", "age": "18"}),
+        # an age with another day (arrival): the age counts, the day is no birth date
+        ("Mein Sohn ist 13 Jahre, angekommen am 01.10.2026", {"age": "13"}),
+        ("My son is 18, we arrived on 1 October 2026", {"age": "18"}),
+        # one language's number word is another's word: English "on" is no Turkish 10
+        ("My daughter turned 9 on Monday", {"age": "9"}),
     ],
 )
 def test_what_is_and_is_not_an_age(text: str, found: dict[str, str]) -> None:
-    assert said(text, today=TODAY, lang="de") == found
+    lang = "pl" if text.startswith("Syn") else "de"
+    assert said(text, today=TODAY, lang=lang) == found
+
+
+def test_a_number_word_counts_in_its_own_language() -> None:
+    assert said("Oğlum on yaşında", today=TODAY, lang="tr") == {"age": "10"}
+    assert said("Kurê min du salî ye", today=TODAY, lang="ku") == {"age": "2"}
 
 
 def test_an_adult_is_not_a_child() -> None:

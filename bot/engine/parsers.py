@@ -63,10 +63,15 @@ _NUMBER_WORDS = {
 
 
 @cache
-def _number_words() -> dict[str, int]:
-    """Normalised number word (or two-word phrase) -> value, every language at once."""
+def _number_words(lang: str | None = None) -> dict[str, int]:
+    """Normalised number word (or two-word phrase) -> value: of German, English and
+    `lang`, or of every language at once (a typed answer to "how old?" is only a number).
+    In free text one language's number is another's word: Turkish "on" (10) is English
+    "on", Kurmanji "du" (2) German "du"."""
     words: dict[str, int] = {}
-    for listing in _NUMBER_WORDS.values():
+    for code, listing in _NUMBER_WORDS.items():
+        if lang is not None and code not in ("de", "en", lang):
+            continue
         for value, word in enumerate(listing.split(), start=1):
             words[normalize(word.replace("_", " "))] = value
     words[normalize("اثنين")] = 2
@@ -79,10 +84,11 @@ def _spelled_numbers(text: str) -> list[int]:
     return [int(token) for token in spelled_to_digits(text).split() if token.isdigit()]
 
 
-def spelled_to_digits(text: str) -> str:
-    """The text (normalised) with number words as digits: "zwölf Jahre" -> "12 jahre"."""
+def spelled_to_digits(text: str, lang: str | None = None) -> str:
+    """The text (normalised) with number words as digits: "zwölf Jahre" -> "12 jahre"
+    (the words of German, English and `lang` only, when given)."""
     tokens = normalize(text).split()
-    words = _number_words()
+    words = _number_words(lang)
     out: list[str] = []
     index = 0
     while index < len(tokens):

@@ -64,6 +64,12 @@ _CHILD_WORDS = (
 )
 
 
+# Words that say a child reached an age on a day ("ist 18 geworden", "turned 18",
+# "исполнилось 18", "skończył 18 lat"), as written, folded when first used. Not the
+# Persian, Pashto or Kurmanji words for "became": they also say "was born".
+_TURNED = "geworden turned turns исполн виповн навърш skończ ukończ doldu implin împlin بلغ"
+
+
 # Words next to a number that make it something else: a class, a time, an address.
 _NO_AGE = (
     "klasse class grade клас класс sınıf sinif صف الصف کلاس klasa clasa clasă "
@@ -76,9 +82,10 @@ def _words(listing: str) -> tuple[str, ...]:
     return tuple(sorted({fold(word) for word in listing.split()}, key=len, reverse=True))
 
 
-def _tokens(text: str) -> list[str]:
-    """The message folded into words, number words as digits, "13jährig" as "13 jahrig"."""
-    folded = fold(spelled_to_digits(ascii_digits(text)))
+def _tokens(text: str, lang: str | None = None) -> list[str]:
+    """The message folded into words, number words (of German, English and `lang`) as
+    digits, "13jährig" as "13 jahrig"."""
+    folded = fold(spelled_to_digits(ascii_digits(text), lang or "de"))
     return re.findall(r"\d+|[^\W\d_]+", folded)
 
 
@@ -86,16 +93,21 @@ def _starts(word: str, listing: str) -> bool:
     return any(word.startswith(cue) for cue in _words(listing))
 
 
+def _starts_any(text: str, listing: str) -> bool:
+    """Whether a word of the text begins with one of the listed words."""
+    return any(_starts(word, listing) for word in _tokens(text) if not word.isdigit())
+
+
 def about_a_child(text: str) -> bool:
     """Whether the message speaks of a child ("mein Sohn", "ابني", "моя дочь")."""
-    return any(_starts(word, _CHILD_WORDS) for word in _tokens(text) if not word.isdigit())
+    return _starts_any(text, _CHILD_WORDS)
 
 
-def _ages(text: str) -> set[str]:
+def _ages(text: str, lang: str) -> set[str]:
     """The ages the text names: numbers with an age word; else, in a message about a
     child, its one number that is not something else. Unclear (empty) when other numbers
     could be ages too: "13 und meine Tochter 9 Jahre" is asked again."""
-    tokens = _tokens(text)
+    tokens = _tokens(text, lang)
     said = set()
     bare = set()
     for index, token in enumerate(tokens):
@@ -118,6 +130,14 @@ def _ages(text: str) -> set[str]:
     return set()
 
 
+def _years_before(day: dt.date, years: int) -> dt.date:
+    """The same day `years` earlier (29 February: the 28th)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
 def said(text: str, *, today: dt.date, lang: str) -> dict[str, str]:
     """Per parser, the part of `text` that answers its question: {"age": "13"}, or with a
     birth date {"birthdate": "20.09.2020", "age": "6"}. Nothing when it is unclear (two
@@ -138,7 +158,17 @@ def said(text: str, *, today: dt.date, lang: str) -> dict[str, str]:
         return {}
     for pattern in _DATES:  # a date's numbers are no ages
         plain = pattern.sub(" ", plain)
-    ages = _ages(plain)
+    ages = _ages(plain, lang)
+    if dates and len(ages) == 1 and str(age_on(dates[0], today)) not in ages:
+        # an age and a date that is no birth date for it: "turned 18 on 20.08.2026" is the
+        # birthday it was reached on; "13 Jahre, angekommen am 01.10.2026" is another day
+        years = int(next(iter(ages)))
+        if age_on(dates[0], today) == 0 and _starts_any(plain, _TURNED):
+            dates = [_years_before(dates[0], years)]
+            found["birthdate"] = dates[0].strftime("%d.%m.%Y")
+        else:
+            found.pop("birthdate")
+            dates = []
     if dates:
         ages.add(str(age_on(dates[0], today)))
     if len(ages) == 1:
