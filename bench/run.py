@@ -485,8 +485,7 @@ def main() -> None:
         ),
         *(
             (
-                f"whole situations, {label}"
-                f" ({figures['matcher'][key + '_messages']:.0f}, {seen})",
+                f"whole situations, {label} ({figures['matcher'][key + '_messages']:.0f}, {seen})",
                 f"{100 * figures['matcher'][key + '_correct_share']:.0f} % / "
                 f"{100 * figures['matcher'][key + '_wrong_share']:.1f} %",
                 ">= 90 % / <= 2 %",
