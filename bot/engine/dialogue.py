@@ -521,11 +521,7 @@ class _Turn:
             return None
         questions = self.questions({self.flow} - {self.kb.node_flow.get(self.root, "")})
         if not questions and slots.about_a_child(text):  # only what is said of a child
-            questions = [
-                question
-                for question in self.questions(set(self.kb.flows))
-                if getattr(self.kb.nodes[question], "parser", "") in slots.CHILD_PARSERS
-            ]
+            questions = self.questions(set(self.kb.flows), slots.CHILD_PARSERS)
             if len({self.kb.node_flow[q] for q in questions}) != 1:
                 return None  # several journeys ask: the family chooses
         return questions[0] if questions else None
@@ -582,13 +578,15 @@ class _Turn:
                 found.add(node_id)
         return found
 
-    def questions(self, journeys: set[str]) -> list[str]:
-        """The questions of these journeys that what was said answers, first first."""
+    def questions(self, journeys: set[str], parsers: tuple[str, ...] | None = None) -> list[str]:
+        """The questions of these journeys (with these parsers) that what was said
+        answers, first first."""
         return [
             node_id
             for node_id, node in self.kb.nodes.items()
             if isinstance(node, AskNode)
             and node.parser in self.said
+            and (parsers is None or node.parser in parsers)
             and self.kb.node_flow.get(node_id) in journeys
         ]
 

@@ -90,3 +90,35 @@ def name_stem(word: str) -> str:
     ("arabskiy" -> "arabsk", so "arabskogo" counts; "rumunia" -> "rumun", so "rumunii")."""
     word = without_article(word)
     return word[:-2] if len(word) >= 6 else word[:-1] if len(word) == 5 else word
+
+
+Phrase = tuple[str, ...]
+Match = tuple[int, range, str]  # letters of the phrase, the words it covers, what it names
+NAME_ENDING = 5  # letters a name's stem may be followed by ("Rumunii", "арабского")
+
+
+def name_phrase(name: str) -> Phrase | None:
+    """The stems of a name's words ("Saudi-Arabien" -> ("saudi", "arabi")), or None when a
+    stem would be too short to tell anything apart."""
+    stems = tuple(name_stem(word) for word in fold(name).split())
+    return stems if stems and all(len(stem) >= 3 for stem in stems) else None
+
+
+def phrase_matches(
+    words: list[str], phrases: dict[Phrase, str], ending: int | None = NAME_ENDING
+) -> list[Match]:
+    """Where the phrases occur in the (folded) words: each word beginning with its phrase
+    word, followed by at most `ending` letters (any number with None)."""
+    found = []
+    heads = {word[:2] for word in words}
+    for phrase, named in phrases.items():
+        if phrase[0][:2] not in heads:  # most phrases: cheap to rule out
+            continue
+        for start in range(len(words) - len(phrase) + 1):
+            if all(
+                words[start + i].startswith(part)
+                and (ending is None or len(words[start + i]) <= len(part) + ending)
+                for i, part in enumerate(phrase)
+            ):
+                found.append((sum(map(len, phrase)), range(start, start + len(phrase)), named))
+    return found

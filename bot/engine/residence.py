@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from bot.engine.normalize import fold, name_stem, without_article
+from bot.engine.normalize import Match, Phrase, fold, name_phrase, phrase_matches, without_article
 
 SITUATIONS = ("recognised", "eu", "ukraine", "asylum", "duldung")
 
@@ -227,9 +227,6 @@ EU_COUNTRIES = [
     "ES",
     "SE",
 ]
-MAX_NAME_ENDING = 5  # letters a country name's stem may be followed by ("Rumunii", "Румынии")
-
-Phrase = tuple[str, ...]
 
 
 @cache
@@ -253,32 +250,9 @@ def _countries(lang: str) -> dict[Phrase, str]:
         except (UnknownLocaleError, ValueError):
             continue
         for code, situation in [*((c, "eu") for c in EU_COUNTRIES), ("UA", "ukraine")]:
-            if name := territories.get(code):
-                stems = tuple(name_stem(word) for word in fold(name).split())
-                if stems and all(len(stem) >= 3 for stem in stems):
-                    names[stems] = situation
+            if (name := territories.get(code)) and (phrase := name_phrase(name)):
+                names[phrase] = situation
     return names
-
-
-Match = tuple[int, range, str]  # letters of the cue, the words it covers, the situation
-
-
-def _matches(words: list[str], phrases: dict[Phrase, str], ending: int | None) -> list[Match]:
-    """Where the phrases occur (each word beginning with a phrase word, followed by at
-    most `ending` letters when given)."""
-    found = []
-    heads = {word[:2] for word in words}
-    for phrase, situation in phrases.items():
-        if phrase[0][:2] not in heads:  # most phrases: cheap to rule out
-            continue
-        for start in range(len(words) - len(phrase) + 1):
-            if all(
-                words[start + i].startswith(cue)
-                and (ending is None or len(words[start + i]) <= len(cue) + ending)
-                for i, cue in enumerate(phrase)
-            ):
-                found.append((sum(map(len, phrase)), range(start, start + len(phrase)), situation))
-    return found
 
 
 def _situations(matches: list[Match]) -> set[str]:
@@ -297,11 +271,11 @@ def residence(text: str, lang: str, *, weak: bool = True) -> str | None:
     """The one residence situation the text names (see SITUATIONS), or None when it names
     none, or several of the same strength; without `weak` only a status word counts."""
     words = [without_article(word) for word in fold(text).split()]
-    strong = _situations(_matches(words, _cues("strong"), None))
+    strong = _situations(phrase_matches(words, _cues("strong"), None))
     strong |= {situation for situation, pattern in _STRONG_PATTERNS if pattern.search(text)}
     if strong or not weak:
         return strong.pop() if len(strong) == 1 else None
     found = _situations(
-        _matches(words, _cues("weak"), None) + _matches(words, _countries(lang), MAX_NAME_ENDING)
+        phrase_matches(words, _cues("weak"), None) + phrase_matches(words, _countries(lang))
     )
     return found.pop() if len(found) == 1 else None

@@ -27,7 +27,7 @@ import datetime as dt
 import re
 from functools import cache
 
-from bot.engine.normalize import fold, name_stem, without_article
+from bot.engine.normalize import fold, name_phrase, phrase_matches, without_article
 from bot.engine.parsers import ParseFailure, age_on, ascii_digits, parse_date, spelled_to_digits
 from bot.engine.residence import residence
 
@@ -233,9 +233,8 @@ def _language_stems(lang: str) -> dict[tuple[str, ...], str]:
             if name:
                 names.add(name)
         for name in names:
-            words = tuple(name_stem(word) for word in fold(name).split())
-            if words and all(len(word) >= 3 for word in words):
-                stems[words] = code
+            if phrase := name_phrase(name):
+                stems[phrase] = code
     return stems
 
 
@@ -250,12 +249,5 @@ def mediator_language(text: str, lang: str) -> str | None:
     """The one language a message names for a mediator ("Ja, für Dari", "арабский",
     "بالعربي"): its code, or None when it names none or several."""
     words = [without_article(word) for word in fold(text).split()]
-    found = set()
-    for stems, code in _language_stems(lang).items():
-        for start in range(len(words) - len(stems) + 1):
-            if all(
-                words[start + i].startswith(stem) and len(words[start + i]) <= len(stem) + 5
-                for i, stem in enumerate(stems)
-            ):
-                found.add(code)
+    found = {code for *_, code in phrase_matches(words, _language_stems(lang))}
     return found.pop() if len(found) == 1 else None
