@@ -82,6 +82,35 @@ def test_what_is_and_is_not_an_age(text: str, found: dict[str, str]) -> None:
     assert said(text, today=TODAY, lang=lang) == found
 
 
+@pytest.mark.parametrize(
+    ("lang", "text", "found"),
+    [
+        # a time span next to the age is no second age
+        ("ro", "Fiica mea are 8 ani, merge la scoala de 2 luni", {"age": "8"}),
+        ("bg", "Синът ми е на 14, ходи на училище от 3 месеца", {"age": "14"}),
+        ("fa", "دخترم ۹ ساله است و از ۴ ماه به مدرسه میره", {"age": "9"}),
+        ("bg", "Дойдохме преди 2 седмици, синът ми е на петнайсет", {"age": "15"}),
+        # a class before or after the number, past a short word ("clasa a 8-a")
+        ("ro", "fata mea are 16 ani si a terminat clasa a 8 a", {"age": "16"}),
+        ("ku", "Birayê min 17 salî ye, li Sûriyê heta pola 8an xwendiye", {"age": "17"}),
+        ("ps", "زه ۲۳ کلن یم، په پاکستان کې مې لس ټولګي ویلي دي", {"age": "23"}),
+        ("en", "My kid started year 5 at a Gesamtschule", {}),
+        # an ordinal is no age; a bare number right after the child is one
+        ("ru", "Сыну 13 лет, учился в 7 классе. Не посадят же его снова в 5-й?", {"age": "13"}),
+        ("uk", "Доньці 16, вона закінчила 9 класів в Україні", {"age": "16"}),
+        ("ru", "Сыну семнадцать, он год учился в колледже", {"age": "17"}),
+        # a fraction of a year: the full years
+        ("pl", "mam synka 1,5 roku, co mam z nim zrobic?", {"age": "1"}),
+        ("uk", "доньці 2 рочки, куди нам з нею?", {"age": "2"}),
+        # "на" says an age in Bulgarian only: in Russian it is a time or a span
+        ("bg", "Какво става на консултацията? То е на 8.", {"age": "8"}),
+        ("ru", "Встреча на 14, можно с переводчиком?", {}),
+    ],
+)
+def test_an_age_among_other_numbers(lang: str, text: str, found: dict[str, str]) -> None:
+    assert said(text, today=TODAY, lang=lang) == found
+
+
 def test_a_number_word_counts_in_its_own_language() -> None:
     assert said("Oğlum on yaşında", today=TODAY, lang="tr") == {"age": "10"}
     assert said("Kurê min du salî ye", today=TODAY, lang="ku") == {"age": "2"}

@@ -62,6 +62,17 @@ _NUMBER_WORDS = {
 }
 
 
+# How numbers are said besides their written form: Bulgarian "петнайсет" for "петнадесет".
+_SPOKEN_NUMBERS = {
+    "bg": "11:единайсет 12:дванайсет 13:тринайсет 14:четиринайсет 15:петнайсет "
+    "16:шестнайсет 17:седемнайсет 18:осемнайсет 19:деветнайсет 20:двайсет",
+}
+
+
+def _spoken(listing: str) -> list[tuple[int, str]]:
+    return [(int(value), word) for value, word in (item.split(":") for item in listing.split())]
+
+
 @cache
 def _number_words(lang: str | None = None) -> dict[str, int]:
     """Normalised number word (or two-word phrase) -> value: of German, English and
@@ -74,6 +85,9 @@ def _number_words(lang: str | None = None) -> dict[str, int]:
             continue
         for value, word in enumerate(listing.split(), start=1):
             words[normalize(word.replace("_", " "))] = value
+    for code, listing in _SPOKEN_NUMBERS.items():
+        if lang is None or code in ("de", "en", lang):
+            words.update((normalize(word), value) for value, word in _spoken(listing))
     words[normalize("اثنين")] = 2
     words[normalize("один")] = 1
     return words

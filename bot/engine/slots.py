@@ -38,12 +38,15 @@ MAX_AGE = 30  # a bare number above this, in a message about a child, is no age
 # folded when first used (bot/engine/normalize.py).
 _AGE_AFTER = (
     "jahr jahre jahren jähr years year yrs "
-    "лет года год рок років роки рік літ годин годишн "
+    "лет года год рок років роки рік роч літ годин годишн "
     "سنة سنه سنوات سنين عام اعوام أعوام "
     "سال ساله سالش سالشه "
     "yaş yas ani lat lata letni letn کلن کال کاله salî sali sal"
 )
 _AGE_BEFORE = "alter age aged вік возраст عمر عمره عمرها عمري umur yaşı"
+# Words before a number that make it an age in one language only: Bulgarian "е на 14" is
+# "is 14", while Russian "на 14" is "at 14 o'clock" or "for 14 days".
+_AGE_BEFORE_IN = {"bg": "на"}
 _DATES = (
     re.compile(r"(?<![\d./-])\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?![\d/-]|\.\d)"),
     re.compile(r"(?<![\d./-])\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?![\d/-]|\.\d)"),
@@ -54,7 +57,8 @@ _DATES = (
 _CHILD_WORDS = (
     "kind kinder sohn söhne tochter töchter junge mädchen "
     "child children kid kids son sons daughter daughters boy girl "
-    "сын сина сину синов дочь дочк дочер доньк доньц донечк ребен ребён дитин дете детет "
+    "сын сина сину синов синът синок синочк дочь дочк дочер доньк доньц донечк ребен ребён "
+    "дитин дете детет "
     "дъщер хлопчик córk córecz corka dzieck syn fiul fiica fiicei fetiț băiat copil "
     "oğlum oglum kızım kizim çocuğ cocug oğl kız "
     "ابن ابني ابنتي بنتي ولدي طفل اطفال أطفال "
@@ -72,9 +76,22 @@ _TURNED = "geworden turned turns исполн виповн навърш skończ 
 
 # Words next to a number that make it something else: a class, a time, an address.
 _NO_AGE = (
-    "klasse class grade клас класс sınıf sinif صف الصف کلاس klasa clasa clasă "
-    "uhr hour час saat ساعة ساعت straße strasse str street nr hausnummer"
+    "klasse class grade year клас класс sınıf sinif lise صف الصف صنف کلاس پایه ټولګی "
+    "klas clas pola pol uhr hour час saat ساعة ساعت straße strasse str street nr hausnummer"
 )
+# Words right after a number that make it a time span, never an age: "seit 3 Monaten",
+# "преди 2 седмици", "de 2 luni", "از ۴ ماه" (as written, folded when first used).
+_SPAN = (
+    "monat woche tag minute month week day minute "
+    "месяц месец місяц недел неділ седмиц тижн тиждень дня дней днів дни ден день минут "
+    "ay hafta gün luni luna lună săptămân zile zi miesiąc miesiące miesięcy tydz tygod dni dzień "
+    "شهر اشهر أشهر شهور اسبوع أسبوع اسابيع يوم ايام أيام ماه هفته روز میاشت اونۍ ورځ "
+    "meh hefte roj"
+)
+_WHOLE_CHILD_WORDS = "син"  # Ukrainian "son": only the whole word ("sin" begins "since")
+# An ordinal ("в 5-й", "5th", "8-ми клас") and a fraction ("1,5 Jahre": one) are no ages.
+_ORDINAL = re.compile(r"(?<!\d)\d{1,2}(?:-[^\W\d_]{1,3}|st|nd|rd|th)(?![^\W\d_])")
+_FRACTION = re.compile(r"(?<![\d.,])(\d{1,2})[.,]\d(?![\d.,]*\d)")
 
 
 @cache
@@ -98,16 +115,24 @@ def _starts_any(text: str, listing: str) -> bool:
     return any(_starts(word, listing) for word in _tokens(text) if not word.isdigit())
 
 
+def _child_word(word: str) -> bool:
+    return _starts(word, _CHILD_WORDS) or word in _words(_WHOLE_CHILD_WORDS)
+
+
 def about_a_child(text: str) -> bool:
     """Whether the message speaks of a child ("mein Sohn", "ابني", "моя дочь")."""
-    return _starts_any(text, _CHILD_WORDS)
+    return any(_child_word(word) for word in _tokens(text) if not word.isdigit())
 
 
 def _ages(text: str, lang: str) -> set[str]:
     """The ages the text names: numbers with an age word; else, in a message about a
     child, its one number that is not something else. Unclear (empty) when other numbers
-    could be ages too: "13 und meine Tochter 9 Jahre" is asked again."""
+    could be ages too: "13 und meine Tochter 9 Jahre" is asked again. Not ages: a time
+    span ("seit 3 Monaten"), a class ("Klasse 7", "clasa a 8-a"), a count of children ("2
+    Kinder"), an ordinal ("5-й"); "1,5 Jahre" is one year."""
+    text = _FRACTION.sub(r"\1", _ORDINAL.sub(" ", ascii_digits(text)))
     tokens = _tokens(text, lang)
+    before_words = _words(_AGE_BEFORE + " " + _AGE_BEFORE_IN.get(lang, ""))
     said = set()
     bare = set()
     for index, token in enumerate(tokens):
@@ -115,13 +140,18 @@ def _ages(text: str, lang: str) -> set[str]:
             continue
         after = tokens[index + 1] if index + 1 < len(tokens) else ""
         before = tokens[index - 1] if index else ""
-        if (after and _starts(after, _AGE_AFTER)) or (before and before in _words(_AGE_BEFORE)):
+        # the word before, past a short glue word: "clasa a 8-a", "pola 8an"
+        past = tokens[index - 2] if index >= 2 and len(before) <= 2 else before
+        if after and _starts(after, _SPAN):
+            continue
+        if (after and _starts(after, _AGE_AFTER)) or before in before_words:
             said.add(str(int(token)))
-        elif not any(  # "2 Kinder", "Klasse 7", "13 Uhr"
-            _starts(word, _CHILD_WORDS + " " + _NO_AGE)
-            for word in (before, after)
-            if word and not word.isdigit()
-        ):
+        elif not (
+            (after and not after.isdigit() and (_child_word(after) or _starts(after, _NO_AGE)))
+            or any(
+                word and not word.isdigit() and _starts(word, _NO_AGE) for word in (before, past)
+            )
+        ):  # not "2 Kinder", "Klasse 7", "13 Uhr"
             bare.add(str(int(token)))
     if said:
         return said if bare <= said else set()
