@@ -187,6 +187,23 @@ def test_an_age_that_an_answer_does_not_fit_goes_through_the_question(
     assert seen.node == "se_over18" and seen.slots["child_age"] >= 21
 
 
+# "Born on …, when does she start school?": a place after the counselling is for a child of
+# school age (se_after fits 6 to 18); for a five-year-old the birthday decides.
+FIVE_WITH_A_BIRTH_DATE = {
+    "tr": ("kızım 03.10.2021 doğumlu okula ne zaman başlıcak", "se_under6"),
+    "ar": ("بنتي مولودة ٢٢/٧/٢٠٢١، هي لازم تدخل المدرسة دلوقتي ولا امتى؟", "se_school_next_year"),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(FIVE_WITH_A_BIRTH_DATE))
+def test_a_birth_date_decides_when_a_five_year_old_starts_school(
+    tmp_path: Path, translated: KnowledgeBase, lang: str
+) -> None:
+    text, answer = FIVE_WITH_A_BIRTH_DATE[lang]
+    seen = first_message(tmp_path, translated, lang, text)
+    assert seen.node == answer and seen.slots["child_age"] == 5
+
+
 def test_an_age_that_fits_keeps_the_answer(tmp_path: Path, translated: KnowledgeBase) -> None:
     lotse = conversation(tmp_path, translated)
     lotse.handle("telegram", "1", Start("de"))
