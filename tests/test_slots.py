@@ -261,6 +261,7 @@ NEVER_SCHOOLED_CANNOT_READ = {
     "en": "My son is 9 and has never been to school. He cannot read or write.",
     "ru": "Сыну 11 лет, он никогда не учился в школе и не умеет читать и писать.",
     "pl": "Córka ma 10 lat, nigdy nie chodziła do szkoły, nie umie czytać ani pisać.",
+    "ar": "بنتي عمرها ١٢ سنة وما دخلت المدرسة ابداً، ما بتعرف تقرا ولا تكتب.",  # a daughter
 }
 
 
