@@ -187,6 +187,45 @@ def test_an_age_that_an_answer_does_not_fit_goes_through_the_question(
     assert seen.node == "se_over18" and seen.slots["child_age"] >= 21
 
 
+# A specific question beside the age is answered, not the age's general answer: the class
+# a pupil will be placed in, and extra German lessons at school.
+SPECIFIC_WITH_AN_AGE = {
+    "de": (  # an appointment already made: what happens there, no booking
+        "Wir haben einen Termin bei der Seiteneinstiegsberatung, mein Sohn ist 12. "
+        "Was passiert bei der Beratung?",
+        "se_counselling",
+    ),
+    "ru": (
+        "Сыну 13 лет, дома он учился в 7 классе. В какой класс его здесь возьмут?",
+        "se_placement",
+    ),
+    "tr": (
+        "Oğlum 12 yaşında, Türkiye'de 6. sınıftaydı. Burada kaçıncı sınıfa gidecek?",
+        "se_placement",
+    ),
+    "fa": (
+        "دخترم ۹ ساله است و به Grundschule میره ولی هیچ درس اضافی آلمانی برایش نمیدهند",
+        "se_support",
+    ),
+    "bg": (
+        "Дъщеря ми е на 10 и ходи на училище. Има ли допълнителни часове по немски?",
+        "se_support",
+    ),
+    "uk": (
+        "Сину 13, він ходить у гімназію пів року, але додаткових уроків німецької немає.",
+        "se_support",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(SPECIFIC_WITH_AN_AGE))
+def test_a_specific_question_beside_the_age_gets_its_answer(
+    tmp_path: Path, translated: KnowledgeBase, lang: str
+) -> None:
+    text, answer = SPECIFIC_WITH_AN_AGE[lang]
+    assert first_message(tmp_path, translated, lang, text).node == answer
+
+
 # "Born on …, when does she start school?": a place after the counselling is for a child of
 # school age (se_after fits 6 to 18); for a five-year-old the birthday decides.
 FIVE_WITH_A_BIRTH_DATE = {
