@@ -89,6 +89,22 @@ def test_an_answers_fits_is_checked_like_a_condition(tmp_path: Path) -> None:
     assert "unknown slot 'agee'" in error
 
 
+def test_an_answers_instead_needs_fits_and_names_an_answer(tmp_path: Path) -> None:
+    big = "    type: answer\n    text: Groß.\n"
+    flow = MINIMAL_FLOW.replace(big, big + "    fits: age >= 6\n    instead: small\n")
+    assert errors_of(write_knowledge(tmp_path, {"main.yaml": flow})) == []
+    flow = MINIMAL_FLOW.replace(big, big + "    instead: small\n")
+    root = write_knowledge(tmp_path, {"main.yaml": flow})
+    assert errors_of(root) == [
+        f"{root}/flows/main.yaml:{line_of(flow, 'instead:')}:14: 'big' has `instead` but no `fits`"
+    ]
+    flow = MINIMAL_FLOW.replace(big, big + "    fits: age >= 6\n    instead: split\n")
+    root = write_knowledge(tmp_path, {"main.yaml": flow})
+    assert errors_of(root) == [
+        f"{root}/flows/main.yaml:{line_of(flow, 'instead:')}:14: 'split' is no answer"
+    ]
+
+
 def test_schema_errors_name_the_field_and_line(tmp_path: Path) -> None:
     flow = MINIMAL_FLOW.replace("    parser: age\n", "    parser: alter\n").replace(
         "    text: Klein.\n", "    txet: Klein.\n"

@@ -17,7 +17,7 @@ import bot.engine.slots as slots
 from bot import i18n
 from bot.engine.matcher import match_button
 from bot.engine.parsers import ParseFailure, parse, system_slots
-from bot.engine.understanding import Understanding, understand
+from bot.engine.understanding import Understanding, is_choice, understand
 from bot.i18n import _
 from bot.knowledge.conditions import evaluate, slot_names
 from bot.knowledge.loader import AnyNode, KnowledgeBase
@@ -528,13 +528,33 @@ class _Turn:
 
     def rule_out(self, understood: Understanding) -> Understanding:
         """What was said rules out answers it offered: of "Did you mean?" for a 10-year-old
-        who cannot read, the adults' literacy course does not fit and the child's answer
-        is the one left."""
+        who cannot read, the adults' literacy course does not fit, and the answer it names
+        `instead` (the child's) takes its place. The one answer it pointed at is offered
+        beside its `instead`: "Mein Sohn ist 10 und kann nicht lesen" is the child's, but
+        "Ich kann nicht lesen. Meine Kinder sind 11, ein Kurs für mich?" the parent's."""
+        if understood.kind == "jump" and self.said:
+            node = self.kb.nodes.get(understood.targets[0])
+            instead = getattr(node, "instead", None)
+            if instead and not self.fits(understood.targets[0]) and self.fits(instead):
+                return replace(understood, kind="offer", targets=(*understood.targets, instead))
         if understood.kind != "offer" or not self.said:
             return understood
-        fitting = tuple(target for target in understood.targets if self.fits(target))
+        fitting: tuple[str, ...] = ()
+        for target in understood.targets:
+            if not self.fits(target):
+                node = self.kb.nodes.get(target)
+                target = getattr(node, "instead", None) or ""
+            if target and target not in fitting and self.fits(target):
+                fitting += (target,)
         if not fitting or fitting == understood.targets:
             return understood
+        answered = {self.kb.node_flow.get(t) for t in fitting if not is_choice(self.kb, t)}
+        # a journey's menu beside one of its answers: the answer ("never at school")
+        fitting = tuple(
+            t
+            for t in fitting
+            if not (is_choice(self.kb, t) and self.kb.node_flow.get(t) in answered)
+        )
         if len(fitting) == 1:
             return replace(understood, kind="jump", targets=fitting)
         return replace(understood, targets=fitting)

@@ -596,7 +596,7 @@ def _journey(kb: KnowledgeBase, target: str) -> str:
     return kb.node_flow.get(target, target)
 
 
-def _is_menu(kb: KnowledgeBase, target: str) -> bool:
+def is_choice(kb: KnowledgeBase, target: str) -> bool:
     """A step where the family chooses: a menu, or a question (with its buttons)."""
     return isinstance(kb.nodes.get(target), MenuNode | AskNode)
 
@@ -662,11 +662,11 @@ def _evidence(
 
 def _journey_named(kb: KnowledgeBase, found: dict[str, _Evidence], answer: str) -> bool:
     """A menu of the answer's journey matched words of the message the answer did not."""
-    if _is_menu(kb, answer):
+    if is_choice(kb, answer):
         return False
     journey, said = _journey(kb, answer), found[answer].said
     return any(
-        _is_menu(kb, target) and _journey(kb, target) == journey and not evidence.said <= said
+        is_choice(kb, target) and _journey(kb, target) == journey and not evidence.said <= said
         for target, evidence in found.items()
     )
 
@@ -677,13 +677,13 @@ def _choice(
     """The best target; when that is a journey's menu, a confident answer of the same
     journey that says more than the menu ("Schule … Unterlagen": the documents)."""
     best, score = ranked[0]
-    if _is_menu(kb, best):
+    if is_choice(kb, best):
         for target, value in ranked[1:]:
             if value < CONFIDENT:
                 break
             if (
                 _journey(kb, target) == _journey(kb, best)
-                and not _is_menu(kb, target)
+                and not is_choice(kb, target)
                 and not found[target].said <= found[best].said
             ):
                 return target, value
@@ -699,16 +699,16 @@ def _rivals(
     the words the choice and its journey explain ("registration" in "documents for school
     registration")."""
     journey = _journey(kb, choice)
-    is_menu = _is_menu(kb, choice)
+    is_menu = is_choice(kb, choice)
     explained = set(found[choice].tokens)
     for target, evidence in found.items():
-        if _is_menu(kb, target) and _journey(kb, target) == journey:
+        if is_choice(kb, target) and _journey(kb, target) == journey:
             explained |= evidence.tokens
     return [
         score
         for target, score in ranked
         if target != choice
-        and not (_journey(kb, target) == journey and (_is_menu(kb, target) or is_menu))
+        and not (_journey(kb, target) == journey and (is_choice(kb, target) or is_menu))
         and not (
             found[target].tokens < explained
             and len(found[target].tokens) < len(found[choice].tokens)
@@ -729,7 +729,7 @@ def _other_matters(
     explained = set(found[choice].tokens)
     for target, evidence in found.items():
         if target in context or (
-            _journey(kb, target) == journey and (_is_menu(kb, target) or _is_menu(kb, choice))
+            _journey(kb, target) == journey and (is_choice(kb, target) or is_choice(kb, choice))
         ):
             explained |= evidence.tokens
     return [
@@ -746,13 +746,13 @@ def _same_word(kb: KnowledgeBase, found: dict[str, _Evidence], choice: str) -> l
     """Other answers for which the one word that names the chosen answer is a keyword too:
     "Termin" is booking one or seeing one's own ("mein Termin"); "запис" does not say which."""
     evidence = found[choice]
-    if _is_menu(kb, choice) or len(evidence.tokens) != 1:
+    if is_choice(kb, choice) or len(evidence.tokens) != 1:
         return []
     return [
         target
         for target, other in found.items()
         if target != choice
-        and not _is_menu(kb, target)
+        and not is_choice(kb, target)
         and other.tokens == evidence.tokens
         and any(where == other.tokens for where, _specific in other.complete)
     ]
@@ -804,9 +804,9 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
     by_target = {target: evidence.score for target, evidence in found.items()}
     # An answer gains when a menu of its own journey matched as well: "Integrationskurs,
     # was kostet das" is about the costs, not the course menu.
-    named = {_journey(kb, t) for t in found if _is_menu(kb, t)}
+    named = {_journey(kb, t) for t in found if is_choice(kb, t)}
     for target in by_target:
-        if not _is_menu(kb, target) and _journey(kb, target) in named:
+        if not is_choice(kb, target) and _journey(kb, target) in named:
             by_target[target] += CONTEXT_BONUS
     ranked = sorted(by_target.items(), key=lambda item: (-item[1], item[0]))
     choice, best = _choice(kb, found, ranked)
@@ -831,7 +831,7 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
     offered: list[str] = []
     for target in [choice, *also, *(target for target, _score in ranked)]:
         if target in offered or (
-            _is_menu(kb, target) and any(_journey(kb, o) == _journey(kb, target) for o in offered)
+            is_choice(kb, target) and any(_journey(kb, o) == _journey(kb, target) for o in offered)
         ):
             continue  # offered already, or its journey by one of its answers
         offered.append(target)

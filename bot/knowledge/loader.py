@@ -356,10 +356,20 @@ class _Checker:
                 expr = self.condition(file, path, node.fits, defined_slots)
                 if expr is not None:
                     self.fits[node_id] = expr
+            if isinstance(node, AnswerNode) and node.instead is not None:
+                self.check_instead(file, base, node_id, node)
             for field_path, text in node_texts(node).items():
                 self.check_text(
                     file, (*base, *_text_path(field_path)), f"{node_id}.{field_path}", text
                 )
+
+    def check_instead(self, file: _File, base: YamlPath, node_id: str, node: AnswerNode) -> None:
+        path: YamlPath = (*base, "instead")
+        if node.fits is None:
+            self.problems.append(file.problem(path, f"'{node_id}' has `instead` but no `fits`"))
+        target = node.instead
+        if self.complete and not isinstance(self.nodes.get(target or ""), AnswerNode):
+            self.problems.append(file.problem(path, f"'{target}' is no answer"))
 
     def checkedges(self, file: _File, base: YamlPath, node: AnyNode) -> None:
         seen: set[str] = set()

@@ -124,6 +124,13 @@ class AnswerNode(_Findable):
             ' 22, support at school?"), the question that asks for it decides instead.'
         ),
     )
+    instead: NodeId | None = Field(
+        None,
+        description=(
+            "The answer meant instead when a message says that `fits` is false: a child who"
+            " cannot read is the school's matter, not the adults' literacy course."
+        ),
+    )
 
     _coerce_sources = field_validator("sources", mode="before")(
         lambda value: (
