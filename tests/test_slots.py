@@ -189,40 +189,52 @@ def test_an_age_that_an_answer_does_not_fit_goes_through_the_question(
 
 # A specific question beside the age is answered, not the age's general answer: the class
 # a pupil will be placed in, and extra German lessons at school.
-SPECIFIC_WITH_AN_AGE = {
-    "de": (  # an appointment already made: what happens there, no booking
+SPECIFIC_WITH_AN_AGE = [
+    (  # an appointment already made: what happens there, no booking
+        "de",
         "Wir haben einen Termin bei der Seiteneinstiegsberatung, mein Sohn ist 12. "
         "Was passiert bei der Beratung?",
         "se_counselling",
     ),
-    "ru": (
+    (
+        "ru",
         "Сыну 13 лет, дома он учился в 7 классе. В какой класс его здесь возьмут?",
         "se_placement",
     ),
-    "tr": (
+    (
+        "tr",
         "Oğlum 12 yaşında, Türkiye'de 6. sınıftaydı. Burada kaçıncı sınıfa gidecek?",
         "se_placement",
     ),
-    "fa": (
+    (
+        "fa",
         "دخترم ۹ ساله است و به Grundschule میره ولی هیچ درس اضافی آلمانی برایش نمیدهند",
         "se_support",
     ),
-    "bg": (
+    (
+        "bg",
         "Дъщеря ми е на 10 и ходи на училище. Има ли допълнителни часове по немски?",
         "se_support",
     ),
-    "uk": (
+    (
+        "uk",
         "Сину 13, він ходить у гімназію пів року, але додаткових уроків німецької немає.",
         "se_support",
     ),
-}
+    # a child with a parent in the course: children with school duty learn German at school
+    ("de", "Kann mein Sohn (13) mit zum Deutschkurs kommen?", "sk_children"),
+    ("pl", "Mój syn ma 12 lat. Czy może chodzić ze mną na kurs niemieckiego?", "sk_children"),
+    ("uk", "Чи може мій син, йому 11 років, ходити зі мною на курс німецької?", "sk_children"),
+    # a grown-up child who asks for school: the age question decides (se_over18), not the
+    # answers for pupils that were offered
+    ("ro", "Fiul meu are 24 de ani, mai poate merge la școală în Germania?", "se_over18"),
+]
 
 
-@pytest.mark.parametrize("lang", sorted(SPECIFIC_WITH_AN_AGE))
+@pytest.mark.parametrize(("lang", "text", "answer"), SPECIFIC_WITH_AN_AGE)
 def test_a_specific_question_beside_the_age_gets_its_answer(
-    tmp_path: Path, translated: KnowledgeBase, lang: str
+    tmp_path: Path, translated: KnowledgeBase, lang: str, text: str, answer: str
 ) -> None:
-    text, answer = SPECIFIC_WITH_AN_AGE[lang]
     assert first_message(tmp_path, translated, lang, text).node == answer
 
 

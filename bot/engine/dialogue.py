@@ -458,12 +458,13 @@ class _Turn:
             self.tally_text("understood")
             self.press(pressed.id)
             return
-        understood = self.rule_out(understand(self.kb, stripped, self.state.lang))
+        understood = self.rule_out(understand(self.kb, stripped, self.state.lang), drop=False)
         question = self.question_for_said(understood.kind, understood.targets, stripped)
         if question is not None:  # "Mein Sohn ist 13 Jahre alt": the age question, answered
             self.tally_text("understood")
             self.enter(question)
             return
+        understood = self.rule_out(understood, drop=True)
         if understood.kind == "jump":
             self.tally_text("understood")
             self.go_to(understood.targets[0])
@@ -496,8 +497,9 @@ class _Turn:
         pointed at (the one step, or the likeliest of those offered) is the question, one
         of the answers the question decides between ("3 Jahre alt, muss sie zur Schule?"
         is for the age to decide, not the word "Schule"), or the menu of its journey, or
-        what was said rules out an answer of its journey that was pointed at ("22 Jahre,
-        Deutschförderung in der Schule?": that answer does not fit); or nothing was
+        an answer of its journey that what was said rules out ("22 Jahre, Deutschförderung
+        in der Schule?": that answer does not fit; a less likely one offered beside a
+        fitting one is only dropped: rule_out); or nothing was
         understood, and the family is in that journey, or the message speaks of a child
         and one journey asks for what it said."""
         if not self.said:
@@ -513,9 +515,7 @@ class _Turn:
                         self.kb.node_flow.get(first) == journey
                         and not isinstance(self.kb.nodes[first], AnswerNode)
                     )
-                    or any(
-                        self.kb.node_flow.get(t) == journey and not self.fits(t) for t in targets
-                    )
+                    or (self.kb.node_flow.get(first) == journey and not self.fits(first))
                 ):
                     return question
             return None
@@ -526,25 +526,29 @@ class _Turn:
                 return None  # several journeys ask: the family chooses
         return questions[0] if questions else None
 
-    def rule_out(self, understood: Understanding) -> Understanding:
-        """What was said rules out answers it offered: of "Did you mean?" for a 10-year-old
-        who cannot read, the adults' literacy course does not fit, and the answer it names
-        `instead` (the child's) takes its place. The one answer it pointed at is offered
-        beside its `instead`: "Mein Sohn ist 10 und kann nicht lesen" is the child's, but
-        "Ich kann nicht lesen. Meine Kinder sind 11, ein Kurs für mich?" the parent's."""
-        if understood.kind == "jump" and self.said:
-            node = self.kb.nodes.get(understood.targets[0])
-            instead = getattr(node, "instead", None)
-            if instead and not self.fits(understood.targets[0]) and self.fits(instead):
-                return replace(understood, kind="offer", targets=(*understood.targets, instead))
-        if understood.kind != "offer" or not self.said:
+    def rule_out(self, understood: Understanding, *, drop: bool) -> Understanding:
+        """What was said rules out answers it offered. First (`drop` false) an answer that
+        does not fit gives way to the one it names `instead`: of "Did you mean?" for a
+        10-year-old who cannot read, the child's answer takes the adults' literacy course's
+        place. Then, when no question decides (`drop`), the answers that do not fit are
+        dropped, and the one answer it pointed at is offered beside its `instead`: "Mein
+        Sohn ist 10 und kann nicht lesen" is the child's, "Ich kann nicht lesen. Meine
+        Kinder sind 11, ein Kurs für mich?" the parent's."""
+        if not self.said or understood.kind == "none":
+            return understood
+        first = understood.targets[0]
+        instead = getattr(self.kb.nodes.get(first), "instead", None)
+        if understood.kind == "jump":
+            if drop and instead and not self.fits(first) and self.fits(instead):
+                return replace(understood, kind="offer", targets=(first, instead))
             return understood
         fitting: tuple[str, ...] = ()
         for target in understood.targets:
             if not self.fits(target):
-                node = self.kb.nodes.get(target)
-                target = getattr(node, "instead", None) or ""
-            if target and target not in fitting and self.fits(target):
+                target = getattr(self.kb.nodes.get(target), "instead", None) or (
+                    "" if drop else target
+                )
+            if target and target not in fitting and (self.fits(target) or not drop):
                 fitting += (target,)
         if not fitting or fitting == understood.targets:
             return understood
