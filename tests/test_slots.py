@@ -95,6 +95,8 @@ def test_what_is_and_is_not_an_age(text: str, found: dict[str, str]) -> None:
         ("ku", "Birayê min 17 salî ye, li Sûriyê heta pola 8an xwendiye", {"age": "17"}),
         ("ps", "زه ۲۳ کلن یم، په پاکستان کې مې لس ټولګي ویلي دي", {"age": "23"}),
         ("en", "My kid started year 5 at a Gesamtschule", {}),
+        # an age word past a short glue word: Romanian "20 de ani"
+        ("ro", "Am 20 de ani si am terminat doar 8 clase", {"age": "20"}),
         # an ordinal is no age; a bare number right after the child is one
         ("ru", "Сыну 13 лет, учился в 7 классе. Не посадят же его снова в 5-й?", {"age": "13"}),
         ("uk", "Доньці 16, вона закінчила 9 класів в Україні", {"age": "16"}),

@@ -142,9 +142,13 @@ def _ages(text: str, lang: str) -> set[str]:
         before = tokens[index - 1] if index else ""
         # the word before, past a short glue word: "clasa a 8-a", "pola 8an"
         past = tokens[index - 2] if index >= 2 and len(before) <= 2 else before
+        # the word after, past a short glue word: Romanian "20 de ani"
+        beyond = tokens[index + 2] if len(after) <= 2 and index + 2 < len(tokens) else after
         if after and _starts(after, _SPAN):
             continue
-        if (after and _starts(after, _AGE_AFTER)) or before in before_words:
+        if any(word and _starts(word, _AGE_AFTER) for word in (after, beyond)) or (
+            before in before_words
+        ):
             said.add(str(int(token)))
         elif not (
             (after and not after.isdigit() and (_child_word(after) or _starts(after, _NO_AGE)))
