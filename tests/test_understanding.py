@@ -227,6 +227,14 @@ def test_a_deep_answer_needs_more_than_one_word(kb_all: KnowledgeBase) -> None:
     assert jumps_to(kb_all, asked, "de") == "sk_eu"
 
 
+def test_a_near_word_is_not_made_sure_by_its_journey_named(kb_all: KnowledgeBase) -> None:
+    """Kurmanji "ez çi bikim" (what shall I do) is near "çi bînim" (what to bring, the
+    documents): with the school named it is offered, not answered; said as written it is."""
+    near = understand(kb_all, "kurê min 11 salî ye, ji bo dibistanê divê ez çi bikim?", "ku")
+    assert near.kind == "offer" and near.targets[0] == "se_documents"
+    assert jumps_to(kb_all, "ji bo dibistanê çi bînim?", "ku") == "se_documents"
+
+
 def test_a_number_counts_only_with_its_journey_named(kb_all: KnowledgeBase) -> None:
     assert understand(kb_all, "he is 16", "en").kind == "none"
     assert jumps_to(kb_all, "he is 16 years old, which school", "en") == "se_berufskolleg"

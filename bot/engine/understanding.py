@@ -30,6 +30,9 @@ turn jumps into offers where one keyword is not enough evidence:
 - an answer two or more steps into its journey needs two words of evidence or its journey
   named: "Rumänien" alone is offered, "aus Rumänien, Integrationskurs?" is answered (the
   main menu's own answers are in no journey: "Wohnung" alone is who else helps);
+- a near word (no keyword said surely) is not made confident by its journey's name:
+  Kurmanji "ez çi bikim" (what shall I do) beside "dibistan" is not "çi bînim" (what to
+  bring);
 - a number is evidence only with its journey named ("16, welche Schule"), and without what
   it counts ("18", not "18 Jahre") it is offered, not answered;
 - a doctor's or hospital appointment is never booked from free text;
@@ -825,7 +828,10 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
     # Who else could be meant, when the message names a second matter or when its one word
     # is another answer's keyword too: those are offered beside the choice.
     also = _other_matters(kb, index, found, choice) + _same_word(kb, found, choice)
-    doubtful = presumed or elsewhere or bool(also) or found[choice].bare
+    # a near word lifted over the bar only by its journey's name: "ez çi bikim" is not
+    # "çi bînim" (what to bring), though the school was named
+    lifted = not found[choice].complete and found[choice].score < CONFIDENT
+    doubtful = presumed or elsewhere or bool(also) or found[choice].bare or lifted
     if best >= CONFIDENT and clear and not doubtful and not _chatty(found, choice, tokens, lang):
         return Understanding("jump", (choice,), best)
     offered: list[str] = []
