@@ -223,6 +223,7 @@ SPECIFIC_WITH_AN_AGE = [
         "Сину 13, він ходить у гімназію пів року, але додаткових уроків німецької немає.",
         "se_support",
     ),
+    ("pl", "Czy mogę sama wybrać szkołę dla syna? Ma 9 lat.", "se_placement"),
     # a child with a parent in the course: children with school duty learn German at school
     ("de", "Kann mein Sohn (13) mit zum Deutschkurs kommen?", "sk_children"),
     ("pl", "Mój syn ma 12 lat. Czy może chodzić ze mną na kurs niemieckiego?", "sk_children"),
@@ -278,6 +279,8 @@ ELSEWHERE = [
     ("en", "Our landlord wants us out and we have no health insurance. Where do I go?"),
     ("ru", "У нас нет жилья, живём у знакомых. Кто может помочь?"),
     ("tr", "Evimiz yok, arkadaşlarda kalıyoruz. Kim yardım eder?"),
+    # the German office's name in Arabic letters, the permit running out
+    ("ar", "الاوسلندر بيهورده ما بترد علي، اقامتي تنتهي الشهر الجاي"),
 ]
 
 
