@@ -45,7 +45,12 @@ from bot.engine import ButtonPress, Command, Event, Start, TextInput  # noqa: E4
 from bot.engine.understanding import understand  # noqa: E402
 from bot.knowledge import KnowledgeBase, load_knowledge  # noqa: E402
 from bot.services.conversation import Conversations  # noqa: E402
-from bot.services.evaluation import evaluate, load_cases, situation_verdict  # noqa: E402
+from bot.services.evaluation import (  # noqa: E402
+    SITUATION_SETS,
+    evaluate,
+    load_cases,
+    situation_verdict,
+)
 from bot.services.outbox import Outbox  # noqa: E402
 from bot.store import Checkpointer, open_db  # noqa: E402
 from tests.fake_bot_api import TOKEN, FakeBotAPI  # noqa: E402
@@ -134,10 +139,7 @@ def bench_matcher(kb: KnowledgeBase) -> dict[str, float]:
             situation_verdict,
         )["overall"]
         for key, name in (
-            ("situations", "situations"),
-            ("situations_heldout", "situations/heldout"),
-            ("situations_heldout2", "situations/heldout2"),
-            ("situations_heldout3", "situations/heldout3"),
+            (found.folder.replace("/", "_"), found.folder) for found in SITUATION_SETS
         )
     }
     return {
@@ -476,26 +478,16 @@ def main() -> None:
             f"{100 * figures['matcher']['heldout_wrong_share']:.1f} %",
             ">= 90 % / <= 2 %",
         ),
-        (
-            "whole situations, first message through the dialogue"
-            f" ({figures['matcher']['situations_messages']:.0f}, seen while building)",
-            f"{100 * figures['matcher']['situations_correct_share']:.0f} % / "
-            f"{100 * figures['matcher']['situations_wrong_share']:.1f} %",
-            "",
-        ),
         *(
             (
-                f"whole situations, {label} ({figures['matcher'][key + '_messages']:.0f}, {seen})",
+                f"whole situations, {found.title.lower()}"
+                f" ({figures['matcher'][key + '_messages']:.0f}, {found.history})",
                 f"{100 * figures['matcher'][key + '_correct_share']:.0f} % / "
                 f"{100 * figures['matcher'][key + '_wrong_share']:.1f} %",
-                ">= 90 % / <= 2 %",
+                "" if found.folder == "situations" else ">= 90 % / <= 2 %",
             )
-            for key, label, seen in (
-                ("situations_heldout", "held out", "never looked at"),
-                ("situations_heldout2", "second held-out set", "never looked at"),
-                # its failures were read once after the first run (65 % / 9.0 %)
-                ("situations_heldout3", "third held-out set", "failures read once"),
-            )
+            for found in SITUATION_SETS
+            if (key := found.folder.replace("/", "_"))
         ),
         (
             f"e2e: {families} families, updates/s (p50 / p99 update->reply)",

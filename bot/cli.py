@@ -454,7 +454,13 @@ def evaluation() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of a table.")
 def eval_intents(data: tuple[Path, ...], as_json: bool) -> None:
     """Per language and overall: correct, abstained, wrong, and p50/p99 time per message."""
-    from bot.services.evaluation import evaluate, load_cases, situation_verdict, table
+    from bot.services.evaluation import (
+        SITUATION_SETS,
+        evaluate,
+        load_cases,
+        situation_verdict,
+        table,
+    )
 
     settings = _settings()
     kb = _knowledge(settings.knowledge, settings.translations)
@@ -462,12 +468,7 @@ def eval_intents(data: tuple[Path, ...], as_json: bool) -> None:
     if not paths:
         raise click.ClickException(f"no evaluation data in {INTENTS_DIR}")
     # Without --data also the whole situations: first messages, judged through the dialogue.
-    sets = {
-        "situations": "Whole situations (first message of a conversation, through the dialogue)",
-        "situations/heldout": "The same, held out (never looked at while building)",
-        "situations/heldout2": "A second held-out set (other writer, other situations)",
-        "situations/heldout3": "A third held-out set (written after the last change)",
-    }
+    sets = {found.folder: f"{found.title}, {found.history}" for found in SITUATION_SETS}
     try:
         results = evaluate(kb, load_cases(paths))
         whole = {

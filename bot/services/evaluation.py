@@ -81,6 +81,33 @@ def verdict(kb: KnowledgeBase, case: Case) -> str:
 SITUATION_DAY = dt.date(2026, 11, 22)  # the day the situations are read on (ages, dates)
 
 
+@dataclass(frozen=True)
+class SituationSet:
+    """A set of whole-situation messages under bench/intents/, and what was done with it:
+    whether its failures were read while building (then it is no longer a clean measure)."""
+
+    folder: str  # under bench/intents/
+    title: str
+    history: str
+
+
+# The sets `lotse eval intents` and `make bench` report, oldest first. A new set is added
+# here once; its history is updated when its failures are read.
+SITUATION_SETS = (
+    SituationSet(
+        "situations",
+        "Whole situations (first message, through the dialogue)",
+        "seen while building",
+    ),
+    SituationSet("situations/heldout", "Held-out set 1", "failures read"),
+    SituationSet("situations/heldout2", "Held-out set 2 (other writer)", "failures read"),
+    SituationSet("situations/heldout3", "Held-out set 3", "failures read"),
+    SituationSet(
+        "situations/heldout4", "Held-out set 4 (written after the last change)", "first run"
+    ),
+)
+
+
 def situation_verdict(kb: KnowledgeBase, case: Case) -> str:
     """'correct', 'abstained' or 'wrong' for a first message, through the dialogue."""
     started = dialogue.handle(State(), Start(case.lang), kb, today=SITUATION_DAY).state
