@@ -224,6 +224,19 @@ SPECIFIC_WITH_AN_AGE = [
         "se_support",
     ),
     ("pl", "Czy mogę sama wybrać szkołę dla syna? Ma 9 lat.", "se_placement"),
+    # papers left behind, a birthday nobody knows
+    (
+        "fa",
+        "پسرم ۱۲ سالشه ولی کارنامه‌ها و مدارک مکتبش در کابل جا ماند. بدون کارنامه میتونه؟",
+        "se_no_documents",
+    ),
+    (
+        "de",
+        "Wir kennen das genaue Geburtsdatum unseres Sohnes nicht, im Pass steht nur das Jahr.",
+        "se_birth_unknown",
+    ),
+    # Pashto: the asylum request was accepted, so the recognised answer
+    ("ps", "زما د پناه غوښتنه ومنل شوه. اوس Integrationskurs ته څنګه نوم ولیکم؟", "sk_entitled"),
     # a child with a parent in the course: children with school duty learn German at school
     ("de", "Kann mein Sohn (13) mit zum Deutschkurs kommen?", "sk_children"),
     ("pl", "Mój syn ma 12 lat. Czy może chodzić ze mną na kurs niemieckiego?", "sk_children"),

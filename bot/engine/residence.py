@@ -119,6 +119,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         "صفة لاجئ",
         "پناهندگی گرفت",
         "جواب مثبت",
+        "پناه غوښتنه ومنل",  # Pashto: the asylum request was accepted
     ),
     "eu": (
         "Unionsbürger",
