@@ -480,7 +480,7 @@ def main() -> None:
         ),
         *(
             (
-                f"whole situations, {found.title.lower()}"
+                f"{found.title[0].lower()}{found.title[1:]}"
                 f" ({figures['matcher'][key + '_messages']:.0f}, {found.history})",
                 f"{100 * figures['matcher'][key + '_correct_share']:.0f} % / "
                 f"{100 * figures['matcher'][key + '_wrong_share']:.1f} %",
