@@ -537,17 +537,15 @@ class _Turn:
         if not self.said or understood.kind == "none":
             return understood
         first = understood.targets[0]
-        instead = getattr(self.kb.nodes.get(first), "instead", None)
         if understood.kind == "jump":
+            instead = self.instead(first)
             if drop and instead and not self.fits(first) and self.fits(instead):
                 return replace(understood, kind="offer", targets=(first, instead))
             return understood
         fitting: tuple[str, ...] = ()
         for target in understood.targets:
             if not self.fits(target):
-                target = getattr(self.kb.nodes.get(target), "instead", None) or (
-                    "" if drop else target
-                )
+                target = self.instead(target) or ("" if drop else target)
             if target and target not in fitting and (self.fits(target) or not drop):
                 fitting += (target,)
         if not fitting or fitting == understood.targets:
@@ -562,6 +560,11 @@ class _Turn:
         if len(fitting) == 1:
             return replace(understood, kind="jump", targets=fitting)
         return replace(understood, targets=fitting)
+
+    def instead(self, target: str) -> str | None:
+        """The answer an answer names for when it does not fit (`instead`)."""
+        node = self.kb.nodes.get(target)
+        return node.instead if isinstance(node, AnswerNode) else None
 
     def fits(self, target: str) -> bool:
         """Whether an answer is for the family, as far as this message tells: its `fits`

@@ -144,18 +144,13 @@ def _ages(text: str, lang: str) -> set[str]:
         past = tokens[index - 2] if index >= 2 and len(before) <= 2 else before
         # the word after, past a short glue word: Romanian "20 de ani"
         beyond = tokens[index + 2] if len(after) <= 2 and index + 2 < len(tokens) else after
-        if after and _starts(after, _SPAN):
+        if _starts(after, _SPAN):
             continue
-        if any(word and _starts(word, _AGE_AFTER) for word in (after, beyond)) or (
-            before in before_words
-        ):
+        if _starts(after, _AGE_AFTER) or _starts(beyond, _AGE_AFTER) or before in before_words:
             said.add(str(int(token)))
-        elif not (
-            (after and not after.isdigit() and (_child_word(after) or _starts(after, _NO_AGE)))
-            or any(
-                word and not word.isdigit() and _starts(word, _NO_AGE) for word in (before, past)
-            )
-        ):  # not "2 Kinder", "Klasse 7", "13 Uhr"
+        elif not (  # not "2 Kinder", "Klasse 7", "13 Uhr"
+            _child_word(after) or any(_starts(word, _NO_AGE) for word in (after, before, past))
+        ):
             bare.add(str(int(token)))
     if said:
         return said if bare <= said else set()
