@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import BERLIN
-from bot.engine.slots import about_a_child, mediator_language, said
+from bot.engine.slots import about_a_child, mediator_language, said, said_all
 from bot.knowledge import KnowledgeBase
 from bot.services.conversation import Conversations
 from bot.store import open_db
@@ -62,7 +62,7 @@ def test_an_age_is_read_in_every_language(lang: str) -> None:
         ("Ich habe 2 Kinder", {}),  # a count of children
         ("Mein Kind ist in Klasse 7", {}),  # a class
         ("Wir wohnen in der Straße 13 mit meinem Sohn", {}),  # an address
-        ("Mein Sohn ist 13 und meine Tochter 9 Jahre alt", {}),  # two children: ask again
+        ("Mein Sohn ist 13 und meine Tochter 9 Jahre alt", {}),  # two children: said_all
         ("Geboren 01.02.2015 und 03.04.2018", {}),  # two dates
         ("Termin am 01.12.2030", {}),  # a date in the future is no birth date
         ("Ich bin 30 Jahre alt", {"age": "30"}),  # an age, but about no child
@@ -111,6 +111,51 @@ def test_what_is_and_is_not_an_age(text: str, found: dict[str, str]) -> None:
 )
 def test_an_age_among_other_numbers(lang: str, text: str, found: dict[str, str]) -> None:
     assert said(text, today=TODAY, lang=lang) == found
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "ages"),
+    [
+        ("de", "Mein Sohn ist 13 und meine Tochter 9 Jahre alt", ("9", "13")),
+        ("ar", "عندي بنت عمرها ٩ سنين وصبي ١٢ سنة", ("9", "12")),
+        ("pl", "Syn ma 11 lat, córka 7. Jak zapisać ich do szkoły?", ("7", "11")),
+        ("en", "My daughter is 12 and my son is 9, how do we start?", ("9", "12")),
+        # a bare 1 is an article, a bare 90 no child's age: one age is read
+        ("tr", "oğlum 11 yaşında, bize tercümanlık yapıyor. bu bir sorun mu?", ("11",)),
+        ("ps", "زما زوی ۱۰ کلن دی او موږ نوي دوسلدورف ته راغلي یو", ("10",)),
+        ("de", "Ich bin 35, mein Sohn ist 10 Jahre alt", ("10",)),
+        # a birthday beside two ages is one child's: both ages stay readings
+        ("de", "Sohn 12 Jahre, Tochter 9 Jahre, geboren 01.02.2017", ("9", "12")),
+        ("de", "Sohn 12 Jahre, Tochter 9 Jahre, angekommen am 01.10.2026", ("9", "12")),
+    ],
+)
+def test_several_ages_are_each_a_reading(lang: str, text: str, ages: tuple[str, ...]) -> None:
+    assert said_all(text, today=TODAY, lang=lang).get("age") == ages
+    assert ("age" in said(text, today=TODAY, lang=lang)) == (len(ages) == 1)
+
+
+# Two children in one message, each of school age, or not (9 and 16: school and the
+# Berufskolleg), in the families' words.
+TWO_CHILDREN = [
+    ("de", "Meine Tochter ist 9 Jahre alt, mein Sohn 12. Wie kommen sie in die Schule?", True),
+    ("ar", "عندي بنت عمرها ٩ سنين وصبي ١٢ سنة. كيف بسجلهم بالمدرسة؟", True),
+    ("uk", "Доньці 9 років, сину 12 років. Як записати їх до школи?", True),
+    ("tr", "Kızım 9 yaşında, oğlum 12 yaşında. Okula nasıl kaydolurlar?", True),
+    ("de", "Meine Tochter ist 9 Jahre alt, mein Sohn 16. Wie kommen sie in die Schule?", False),
+    ("ar", "عندي بنت عمرها ٩ سنين وصبي ١٦ سنة. كيف بسجلهم بالمدرسة؟", False),
+]
+
+
+@pytest.mark.parametrize(("lang", "text", "same_way"), TWO_CHILDREN)
+def test_two_childrens_ages_that_lead_one_way_get_the_answer(
+    tmp_path: Path, translated: KnowledgeBase, lang: str, text: str, same_way: bool
+) -> None:
+    seen = first_message(tmp_path, translated, lang, text)
+    if same_way:
+        assert seen.node == "se_school"
+        assert "child_age" not in seen.slots  # the answer is for both; neither age is kept
+    else:
+        assert seen.node == "se_age"  # the family says which child it asks about
 
 
 def test_a_number_word_counts_in_its_own_language() -> None:

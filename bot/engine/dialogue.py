@@ -10,6 +10,8 @@ with a short marker and an "original text" button.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import assert_never
 
@@ -102,8 +104,9 @@ class _Turn:
         self.effects: list[Effect] = []
         self.tallies: list[Tally] = []
         # What the family's typed message says for the questions of this turn, by parser
-        # ("age": "13"): a question it answers is not asked (bot/engine/slots.py).
-        self.said: dict[str, str] = {}
+        # ("age": ("13",)), each reading ("age": ("9", "12") for two children): a question
+        # it answers is not asked (bot/engine/slots.py).
+        self.said: dict[str, tuple[str, ...]] = {}
         self.show_lang: str | None = None  # "de" while showing the original text
         self.fell_back = False  # some text of this turn is not in the family's language
 
@@ -183,14 +186,7 @@ class _Turn:
 
     def enter(self, target: str, *, push: bool = True) -> None:
         """Go to `target` (following routes) and show it."""
-        node_id = self.kb.resolve(target)
-        for _hop in range(MAX_ROUTE_HOPS):
-            node = self.kb.nodes[node_id]
-            if not isinstance(node, RouteNode):
-                break
-            node_id = self.kb.resolve(self._route(node_id, node))
-        else:  # pragma: no cover - validation rejects route loops
-            node_id = self.root
+        node_id = self.follow(target, self.state.slots)
         history = self.state.history
         previous = self.state.node
         if push and previous is not None and previous != node_id and previous in self.kb.nodes:
@@ -207,30 +203,50 @@ class _Turn:
             return
         self.show()
 
+    def follow(self, target: str, slots: Mapping[str, object]) -> str:
+        """The step `target` leads to with these slots, through its routes."""
+        node_id = self.kb.resolve(target)
+        for _hop in range(MAX_ROUTE_HOPS):
+            node = self.kb.nodes[node_id]
+            if not isinstance(node, RouteNode):
+                return node_id
+            node_id = self.kb.resolve(self._route(node_id, node, slots))
+        return self.root  # pragma: no cover - validation rejects route loops
+
     def fill(self, node: AskNode) -> bool:
-        """Answers a question with what the message of this turn said for it."""
-        text = self.said.pop(node.parser, None)
-        if text is None:
+        """Answers a question with what the message of this turn said for it. Several
+        readings (two children's ages) that fit the question and all lead to one answer
+        go there, storing none of them: "9 und 12 Jahre, wie kommen sie in die Schule?"
+        is school for both; 4 and 12 is asked."""
+        values = []
+        for text in self.said.pop(node.parser, ()):
+            try:
+                values.append(self.parse(node, text))
+            except ParseFailure:  # not for this question: a mother's 50 beside a son's 10
+                continue
+        if len(values) == 1:
+            self.answer(node, values[0])
+            return True
+        ends = {
+            self.follow(node.next, {**self.state.slots, **_named(node, value)}) for value in values
+        }
+        if len(ends) != 1 or not isinstance(self.kb.nodes[next(iter(ends))], AnswerNode):
             return False
-        try:
-            value = self.parse(node, text)
-        except ParseFailure:
-            return False
-        self.answer(node, value)
+        self.enter(ends.pop())
         return True
 
-    def parse(self, node: AskNode, text: str) -> dict[str, object]:
+    def parse(self, node: AskNode, text: str, *, bounded: bool = True) -> dict[str, object]:
         return parse(
             node.parser,
             text,
             today=self.today,
             lang=self.state.lang,
-            minimum=node.min,
-            maximum=node.max,
+            minimum=node.min if bounded else None,
+            maximum=node.max if bounded else None,
         )
 
-    def _route(self, node_id: str, node: RouteNode) -> str:
-        slots = {**self.state.slots, **system_slots(self.today)}
+    def _route(self, node_id: str, node: RouteNode, slots: Mapping[str, object]) -> str:
+        slots = {**slots, **system_slots(self.today)}
         for index, route in enumerate(node.routes):
             expr = self.kb.conditions.get((node_id, index))
             if expr is not None and evaluate(expr, slots):
@@ -426,8 +442,8 @@ class _Turn:
         self.show()
 
     def answer(self, node: AskNode, values: dict[str, object]) -> None:
-        for suffix, value in values.items():
-            self.state = self.state.with_slot(node.slot + suffix, value)
+        for name, value in _named(node, values).items():
+            self.state = self.state.with_slot(name, value)
         self.enter(node.next)
 
     def text(self, text: str) -> None:
@@ -436,7 +452,7 @@ class _Turn:
             self.command(stripped[1:].split()[0].split("@")[0].casefold())
             return
         node = self.kb.nodes[self.current]
-        self.said = slots.said(stripped, today=self.today, lang=self.state.lang)
+        self.said = slots.said_all(stripped, today=self.today, lang=self.state.lang)
         if isinstance(node, AskNode) and stripped:
             try:
                 value = self.parse(node, stripped)
@@ -446,9 +462,8 @@ class _Turn:
                 self.tally_text("understood")
                 self.answer(node, value)
                 return
-            if node.parser in self.said:  # "Er ist 13 Jahre alt und in der 7. Klasse"
+            if self.fill(node):  # "Er ist 13 Jahre alt und in der 7. Klasse"
                 self.tally_text("understood")
-                self.enter(self.current, push=False)
                 return
         # The step's own buttons first; a typed language name ("العربية") switches.
         pressed = match_button(stripped, self.visible_buttons()) or match_button(
@@ -569,22 +584,32 @@ class _Turn:
     def fits(self, target: str) -> bool:
         """Whether an answer is for the family, as far as this message tells: its `fits`
         condition, read with what the message said for the questions; true when the message
-        did not say everything the condition asks about."""
+        did not say everything the condition asks about, or when one of several readings
+        fits (one of two children). The question's own bounds do not apply: they check an
+        answer to it, while a mother's "50 Jahre" says the adults' course fits."""
         expr = self.kb.fits.get(target)
         if expr is None:
             return True
-        values: dict[str, object] = dict(system_slots(self.today))
-        for question in self.questions(set(self.kb.flows)):
+        readings: list[list[dict[str, object]]] = []
+        for question in self.questions(set(self.kb.flows), bounded=False):
             node = self.kb.nodes[question]
             assert isinstance(node, AskNode)
-            try:
-                parsed = self.parse(node, self.said[node.parser])
-            except ParseFailure:
-                continue
-            values.update({node.slot + suffix: value for suffix, value in parsed.items()})
-        if not slot_names(expr) <= values.keys():
-            return True
-        return evaluate(expr, values)
+            parsed = []
+            for text in self.said[node.parser]:
+                try:
+                    parsed.append(_named(node, self.parse(node, text, bounded=False)))
+                except ParseFailure:
+                    continue
+            if parsed:
+                readings.append(parsed)
+        system = system_slots(self.today)
+        for combination in itertools.product(*readings):
+            values: dict[str, object] = dict(system)
+            for named in combination:
+                values.update(named)
+            if not slot_names(expr) <= values.keys() or evaluate(expr, values):
+                return True
+        return False
 
     def decided_by(self, question: str) -> set[str]:
         """The answers a question leads to through routes and further questions."""
@@ -605,9 +630,12 @@ class _Turn:
                 found.add(node_id)
         return found
 
-    def questions(self, journeys: set[str], parsers: tuple[str, ...] | None = None) -> list[str]:
+    def questions(
+        self, journeys: set[str], parsers: tuple[str, ...] | None = None, *, bounded: bool = True
+    ) -> list[str]:
         """The questions of these journeys (with these parsers) that what was said
-        answers, first first."""
+        answers, first first; `bounded`: within the question's bounds (a mother's "50" is
+        no answer to the child's age)."""
         return [
             node_id
             for node_id, node in self.kb.nodes.items()
@@ -615,7 +643,18 @@ class _Turn:
             and node.parser in self.said
             and (parsers is None or node.parser in parsers)
             and self.kb.node_flow.get(node_id) in journeys
+            and (not bounded or self.answers(node))
         ]
+
+    def answers(self, node: AskNode) -> bool:
+        """Whether a reading of what was said answers the question within its bounds."""
+        for text in self.said.get(node.parser, ()):
+            try:
+                self.parse(node, text)
+            except ParseFailure:
+                continue
+            return True
+        return False
 
     def tally_text(self, outcome: str) -> None:
         """How a typed text for Lotse went: understood (an answer, a button, a step it
@@ -701,6 +740,11 @@ class _Turn:
                 )
             )
         self.show(repeat=True)
+
+
+def _named(node: AskNode, values: Mapping[str, object]) -> dict[str, object]:
+    """A question's parsed values by slot name ("" -> child_age, "_age" -> child_birth_age)."""
+    return {node.slot + suffix: value for suffix, value in values.items()}
 
 
 def _is_handoff(node: AnyNode | None) -> bool:

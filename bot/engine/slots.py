@@ -3,10 +3,11 @@ a child's age ("13 Jahre", "13-year-old", "١٣ سنة", "13 лет", "thirteen 
 of birth ("20.09.2020", "2020-09-20", "20. September 2020"), in the languages Lotse speaks.
 
 `said` returns, per parser of an `ask` node ("age", "birthdate"), the part of the message
-that answers it. The dialogue (bot/engine/dialogue.py) then answers such a question of the
-same turn without asking it: "Mein Sohn ist 13 Jahre alt" at the school menu goes through
-the age question to the answer for a 13-year-old, and a birth date typed where the age is
-asked answers both the age and, at 5, 6 or 18, the birth date question after it.
+that answers it (`said_all`: every reading, such as the ages of several children). The
+dialogue (bot/engine/dialogue.py) then answers such a question of the same turn without
+asking it: "Mein Sohn ist 13 Jahre alt" at the school menu goes through the age question
+to the answer for a 13-year-old, and a birth date typed where the age is asked answers
+both the age and, at 5, 6 or 18, the birth date question after it.
 
 An age needs a word that says it is one ("Jahre", "years", "лет", "سنة", "yaşında" …): "2
 Kinder" or "Straße 13" are no age. A message about a child (`about_a_child`: "Sohn",
@@ -125,11 +126,11 @@ def about_a_child(text: str) -> bool:
 
 
 def _ages(text: str, lang: str) -> set[str]:
-    """The ages the text names: numbers with an age word; else, in a message about a
-    child, its one number that is not something else. Unclear (empty) when other numbers
-    could be ages too: "13 und meine Tochter 9 Jahre" is asked again. Not ages: a time
-    span ("seit 3 Monaten"), a class ("Klasse 7", "clasa a 8-a"), a count of children ("2
-    Kinder"), an ordinal ("5-й"); "1,5 Jahre" is one year."""
+    """The ages the text names: numbers with an age word; and, beside them or in a message
+    about a child, the numbers up to MAX_AGE that are nothing else: "13 und meine Tochter
+    9 Jahre" names 13 and 9. Not ages: a time span ("seit 3 Monaten"), a class ("Klasse
+    7", "clasa a 8-a"), a count of children ("2 Kinder"), an ordinal ("5-й"); "1,5 Jahre"
+    is one year."""
     text = _FRACTION.sub(r"\1", _ORDINAL.sub(" ", ascii_digits(text)))
     tokens = _tokens(text, lang)
     before_words = _words(_AGE_BEFORE + " " + _AGE_BEFORE_IN.get(lang, ""))
@@ -152,10 +153,11 @@ def _ages(text: str, lang: str) -> set[str]:
             _child_word(after) or any(_starts(word, _NO_AGE) for word in (after, before, past))
         ):
             bare.add(str(int(token)))
-    if said:
-        return said if bare <= said else set()
-    if about_a_child(text) and len(bare) == 1 and int(next(iter(bare))) <= MAX_AGE:
-        return bare
+    # A bare number above MAX_AGE is something else (Pashto "نوي" is "new" and "ninety"),
+    # and a bare 1 mostly an article: Turkish "bir sorun", Pashto "راغلي یو", "ein Kind".
+    bare = {number for number in bare if 1 < int(number) <= MAX_AGE}
+    if said or about_a_child(text):
+        return said | bare
     return set()
 
 
@@ -171,7 +173,19 @@ def said(text: str, *, today: dt.date, lang: str) -> dict[str, str]:
     """Per parser, the part of `text` that answers its question: {"age": "13"}, or with a
     birth date {"birthdate": "20.09.2020", "age": "6"}. Nothing when it is unclear (two
     ages, two dates)."""
-    found: dict[str, str] = {}
+    return {
+        parser: readings[0]
+        for parser, readings in said_all(text, today=today, lang=lang).items()
+        if len(readings) == 1
+    }
+
+
+def said_all(text: str, *, today: dt.date, lang: str) -> dict[str, tuple[str, ...]]:
+    """Per parser, the readings of `text` that answer its question: one, or for a family
+    that names several children's ages, each of them ({"age": ("9", "12")}): when all lead
+    the same way, the question needs no asking (bot/engine/dialogue.py). Two dates are
+    unclear: nothing is read."""
+    found: dict[str, tuple[str, ...]] = {}
     plain = ascii_digits(text)
     dates: list[dt.date] = []
     for pattern in _DATES:
@@ -182,28 +196,27 @@ def said(text: str, *, today: dt.date, lang: str) -> dict[str, str]:
                 continue
             if birth <= today and birth not in dates:
                 dates.append(birth)
-                found["birthdate"] = snippet
+                found["birthdate"] = (snippet,)
     if len(dates) > 1:  # two children, or a date and a date of arrival: ask
         return {}
     for pattern in _DATES:  # a date's numbers are no ages
         plain = pattern.sub(" ", plain)
     ages = _ages(plain, lang)
-    if dates and len(ages) == 1 and str(age_on(dates[0], today)) not in ages:
+    if dates and ages and str(age_on(dates[0], today)) not in ages:
         # an age and a date that is no birth date for it: "turned 18 on 20.08.2026" is the
         # birthday it was reached on; "13 Jahre, angekommen am 01.10.2026" is another day
-        years = int(next(iter(ages)))
-        if age_on(dates[0], today) == 0 and _starts_any(plain, _TURNED):
-            dates = [_years_before(dates[0], years)]
-            found["birthdate"] = dates[0].strftime("%d.%m.%Y")
+        if len(ages) == 1 and age_on(dates[0], today) == 0 and _starts_any(plain, _TURNED):
+            dates = [_years_before(dates[0], int(next(iter(ages))))]
+            found["birthdate"] = (dates[0].strftime("%d.%m.%Y"),)
         else:
             found.pop("birthdate")
             dates = []
     if dates:
         ages.add(str(age_on(dates[0], today)))
-    if len(ages) == 1:
-        found["age"] = ages.pop()
+    if ages:
+        found["age"] = tuple(sorted(ages, key=int))
     if residence(text, lang, weak=False) is not None:  # the parser reads the message
-        found["residence"] = text
+        found["residence"] = (text,)
     return found
 
 
