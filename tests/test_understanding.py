@@ -376,6 +376,12 @@ def test_the_last_part_of_a_compound_names_it_the_first_only_hints(
         ("Wie viel Geld gibt das Jobcenter?", "de", {"se_but_amounts", "sk_jobcenter"}),
         # a measles question and the duty to go to school: both are offered
         ("Masern Impfung Schulpflicht", "de", {"se_health", "se_school"}),
+        # the second matter in the sentence that asks: both, wherever the first one is
+        (
+            "Wir haben zwei Kinder. Wie viel Geld gibt das Jobcenter?",
+            "de",
+            {"se_but_amounts", "sk_jobcenter"},
+        ),
         ("Deutschkurs für mein Kind nach der Schule", "de", {"sk_children", "se_start"}),
     ],
 )
@@ -396,6 +402,23 @@ def test_a_message_naming_a_second_matter_offers_both(
         ("Dolmetscher für das Gespräch in der Schule", "de", "sm_institution"),
         # a language's name is no second matter
         ("Ich brauche einen Dolmetscher für Arabisch", "de", "sm_start"),
+        # a matter only of the sentences that do not ask is the family's situation
+        (
+            "Wir bekommen Geld vom Jobcenter. Wer hilft uns bei der Wohnungssuche?",
+            "de",
+            "main_other_help",
+        ),
+        (
+            "Wer hilft uns bei der Wohnungssuche? Wir bekommen Geld vom Jobcenter.",
+            "de",
+            "main_other_help",
+        ),
+        (
+            "We get Bürgergeld from the Jobcenter. Does the school give extra German lessons to "
+            "my son?",
+            "en",
+            "se_support",
+        ),
     ],
 )
 def test_context_words_are_no_second_matter(

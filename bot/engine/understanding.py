@@ -25,6 +25,9 @@ turn jumps into offers where one keyword is not enough evidence:
   chosen one (with the nodes leading to it) leaves unexplained, and that keyword names a
   matter of few nodes ("Jobcenter", "Masern", not "Schule"), both are offered: "wie viel Geld
   gibt das Jobcenter" is not the BuT amounts, "Impfung … Schulpflicht?" not only the duty;
+  when the chosen node answers the sentence that asks (ends in "?", else the last one), a
+  matter only of the other sentences is the situation: "Wir bekommen Geld vom Jobcenter.
+  Wer hilft bei der Wohnungssuche?" is who else helps;
 - one word that alone is a keyword of two answers is offered: "Termin" is booking one or
   seeing one's own;
 - an answer two or more steps into its journey needs two words of evidence or its journey
@@ -75,6 +78,7 @@ FEW = 3  # a word of this many targets' keywords names a matter ("Jobcenter"), n
 SURE = 88.0  # a word met this well is surely said (not a near neighbour: "there"/"other")
 HINT = 85.0  # a word that only begins a longer word of the message: a candidate at most
 MAX_OFFERED = 3
+ASIDE = 20.0
 # The matcher reads at most this much of a text: its cost grows with the length, 5 to
 # 10 µs a character on the CI machine (German alone at the low end, mixed scripts at the
 # high end: 1,000 characters took 5 to 10 ms, 4,000 up to 30 ms). Measured p99 over mixed
@@ -87,6 +91,7 @@ MAX_READ_CHARS = 250
 
 _SPLIT = re.compile(r"[,،؛;\n]+")
 _CLAUSE = re.compile(r"[,.;:!?¿¡،؛؟()\[\]\n–—]+")
+_SENTENCE = re.compile(r"[^.!?؟\n]+[.!?؟\n]*")  # a sentence with its end marks
 
 
 @dataclass(frozen=True)
@@ -719,8 +724,30 @@ def _rivals(
     ]
 
 
+def _asked(text: str) -> frozenset[int]:
+    """Positions of the words of the sentences that ask (end in "?"), or of the last
+    sentence when none does: "Wir wohnen im Heim. Wer hilft bei der Wohnungssuche?" asks
+    about the flat; the home is the situation."""
+    sentences = [part for part in _SENTENCE.findall(text) if _clauses(part)]
+    asking = [part.rstrip().endswith(("?", "؟")) for part in sentences] or [True]
+    if not any(asking):
+        asking[-1] = True
+    positions: set[int] = set()
+    start = 0
+    for part, asks in zip(sentences, asking, strict=False):
+        size = sum(len(words) for words in _clauses(part))
+        if asks:
+            positions.update(range(start, start + size))
+        start += size
+    return frozenset(positions)
+
+
 def _other_matters(
-    kb: KnowledgeBase, index: _Index, found: dict[str, _Evidence], choice: str
+    kb: KnowledgeBase,
+    index: _Index,
+    found: dict[str, _Evidence],
+    choice: str,
+    asked: frozenset[int] = frozenset(),
 ) -> list[str]:
     """Targets with a keyword said completely in words that the choice leaves unexplained
     (with the nodes that lead to it, or, for a journey's menu, the answers of its journey):
@@ -730,6 +757,9 @@ def _other_matters(
     journey = _journey(kb, choice)
     context = index.above.get(choice, frozenset())
     explained = set(found[choice].tokens)
+    # when the choice answers the question asked, a matter only of the other sentences
+    # is the family's situation, not a second question
+    chosen_asks = bool(found[choice].tokens & asked)
     for target, evidence in found.items():
         if target in context or (
             _journey(kb, target) == journey and (is_choice(kb, target) or is_choice(kb, choice))
@@ -741,7 +771,10 @@ def _other_matters(
         if target != choice
         and not evidence.weak
         and not isinstance(kb.nodes[target], ActionNode)
-        and any(specific and not where & explained for where, specific in evidence.complete)
+        and any(
+            specific and not where & explained and (where & asked or not chosen_asks)
+            for where, specific in evidence.complete
+        )
     ]
 
 
@@ -827,7 +860,7 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
     elsewhere = choice != kb.organisation.elsewhere and _names(unexplained, _ELSEWHERE)
     # Who else could be meant, when the message names a second matter or when its one word
     # is another answer's keyword too: those are offered beside the choice.
-    also = _other_matters(kb, index, found, choice) + _same_word(kb, found, choice)
+    also = _other_matters(kb, index, found, choice, _asked(text)) + _same_word(kb, found, choice)
     # a near word lifted over the bar only by its journey's name: "ez çi bikim" is not
     # "çi bînim" (what to bring), though the school was named
     lifted = not found[choice].complete and found[choice].score < CONFIDENT
