@@ -419,6 +419,18 @@ def test_a_message_naming_a_second_matter_offers_both(
             "en",
             "se_support",
         ),
+        # nor a rival: the Unterkunft and the Jobcenter are where the family stands
+        (
+            "Wir wohnen seit einem Jahr in der Unterkunft. Welche Unterlagen brauche ich für "
+            "die Schulanmeldung?",
+            "de",
+            "se_documents",
+        ),
+        (
+            "Wir bekommen Bürgergeld vom Jobcenter. Was kostet der Integrationskurs?",
+            "de",
+            "sk_costs",
+        ),
     ],
 )
 def test_context_words_are_no_second_matter(

@@ -25,9 +25,9 @@ turn jumps into offers where one keyword is not enough evidence:
   chosen one (with the nodes leading to it) leaves unexplained, and that keyword names a
   matter of few nodes ("Jobcenter", "Masern", not "Schule"), both are offered: "wie viel Geld
   gibt das Jobcenter" is not the BuT amounts, "Impfung … Schulpflicht?" not only the duty;
-  when the chosen node answers the sentence that asks (ends in "?", else the last one), a
-  matter only of the other sentences is the situation: "Wir bekommen Geld vom Jobcenter.
-  Wer hilft bei der Wohnungssuche?" is who else helps;
+  when the chosen answer answers the sentence that asks (ends in "?", else the last one),
+  what only the other sentences name is the situation, neither a second matter nor a rival:
+  "Wir bekommen Geld vom Jobcenter. Wer hilft bei der Wohnungssuche?" is who else helps;
 - one word that alone is a keyword of two answers is offered: "Termin" is booking one or
   seeing one's own;
 - an answer two or more steps into its journey needs two words of evidence or its journey
@@ -699,7 +699,11 @@ def _choice(
 
 
 def _rivals(
-    kb: KnowledgeBase, found: dict[str, _Evidence], choice: str, ranked: list[tuple[str, float]]
+    kb: KnowledgeBase,
+    found: dict[str, _Evidence],
+    choice: str,
+    ranked: list[tuple[str, float]],
+    situation: frozenset[int] = frozenset(),
 ) -> list[float]:
     """Scores of the other targets the family could mean. Not a rival: a menu of the
     chosen answer's own journey (it names the context); when the choice is a menu, the
@@ -721,25 +725,34 @@ def _rivals(
             found[target].tokens < explained
             and len(found[target].tokens) < len(found[choice].tokens)
         )
+        and not (situation and found[target].tokens <= situation)
     ]
 
 
-def _asked(text: str) -> frozenset[int]:
-    """Positions of the words of the sentences that ask (end in "?"), or of the last
-    sentence when none does: "Wir wohnen im Heim. Wer hilft bei der Wohnungssuche?" asks
-    about the flat; the home is the situation."""
+def _situation(
+    kb: KnowledgeBase, found: dict[str, _Evidence], choice: str, text: str
+) -> frozenset[int]:
+    """Positions of the words that tell the family's situation rather than ask: the
+    sentences other than those that ask (end in "?"; else the last one), when the chosen
+    answer answers an asking one. "Wir bekommen Geld vom Jobcenter. Wer hilft bei der
+    Wohnungssuche?" asks about the flat. Nothing when the choice is a menu: "Er war nie in
+    der Schule und kann nicht lesen. Nimmt ihn die Schule?" is answered by the situation."""
+    if is_choice(kb, choice):
+        return frozenset()
     sentences = [part for part in _SENTENCE.findall(text) if _clauses(part)]
-    asking = [part.rstrip().endswith(("?", "؟")) for part in sentences] or [True]
-    if not any(asking):
+    asking = [part.rstrip().endswith(("?", "؟")) for part in sentences]
+    if asking and not any(asking):
         asking[-1] = True
-    positions: set[int] = set()
+    told: set[int] = set()
     start = 0
-    for part, asks in zip(sentences, asking, strict=False):
+    for part, asks in zip(sentences, asking, strict=True):
         size = sum(len(words) for words in _clauses(part))
-        if asks:
-            positions.update(range(start, start + size))
+        if not asks:
+            told.update(range(start, start + size))
         start += size
-    return frozenset(positions)
+    if not found[choice].tokens - told:  # the choice answers no asking sentence
+        return frozenset()
+    return frozenset(told)
 
 
 def _other_matters(
@@ -747,7 +760,7 @@ def _other_matters(
     index: _Index,
     found: dict[str, _Evidence],
     choice: str,
-    asked: frozenset[int] = frozenset(),
+    situation: frozenset[int] = frozenset(),
 ) -> list[str]:
     """Targets with a keyword said completely in words that the choice leaves unexplained
     (with the nodes that lead to it, or, for a journey's menu, the answers of its journey):
@@ -757,9 +770,6 @@ def _other_matters(
     journey = _journey(kb, choice)
     context = index.above.get(choice, frozenset())
     explained = set(found[choice].tokens)
-    # when the choice answers the question asked, a matter only of the other sentences
-    # is the family's situation, not a second question
-    chosen_asks = bool(found[choice].tokens & asked)
     for target, evidence in found.items():
         if target in context or (
             _journey(kb, target) == journey and (is_choice(kb, target) or is_choice(kb, choice))
@@ -772,7 +782,7 @@ def _other_matters(
         and not evidence.weak
         and not isinstance(kb.nodes[target], ActionNode)
         and any(
-            specific and not where & explained and (where & asked or not chosen_asks)
+            specific and not where & explained and not (situation and where <= situation)
             for where, specific in evidence.complete
         )
     ]
@@ -846,7 +856,8 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
             by_target[target] += CONTEXT_BONUS
     ranked = sorted(by_target.items(), key=lambda item: (-item[1], item[0]))
     choice, best = _choice(kb, found, ranked)
-    rivals = _rivals(kb, found, choice, ranked)
+    situation = _situation(kb, found, choice, text)
+    rivals = _rivals(kb, found, choice, ranked, situation)
     clear = not rivals or best - rivals[0] >= MARGIN
     # A deep answer presupposes its journey: one word alone ("Rumänien", "Arzt") is offered.
     presumed = (
@@ -860,7 +871,7 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
     elsewhere = choice != kb.organisation.elsewhere and _names(unexplained, _ELSEWHERE)
     # Who else could be meant, when the message names a second matter or when its one word
     # is another answer's keyword too: those are offered beside the choice.
-    also = _other_matters(kb, index, found, choice, _asked(text)) + _same_word(kb, found, choice)
+    also = _other_matters(kb, index, found, choice, situation) + _same_word(kb, found, choice)
     # a near word lifted over the bar only by its journey's name: "ez çi bikim" is not
     # "çi bînim" (what to bring), though the school was named
     lifted = not found[choice].complete and found[choice].score < CONFIDENT
