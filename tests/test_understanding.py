@@ -427,9 +427,10 @@ def test_a_message_naming_a_second_matter_offers_both(
             "se_documents",
         ),
         (
-            "Wir bekommen Bürgergeld vom Jobcenter. Was kostet der Integrationskurs?",
+            "Wir bekommen Bürgergeld vom Jobcenter. Bekommt mein Sohn in der Schule extra "
+            "Deutschunterricht?",
             "de",
-            "sk_costs",
+            "se_support",
         ),
     ],
 )
@@ -558,3 +559,15 @@ def test_needs_lotse_does_not_serve_get_who_helps(
 ) -> None:
     result = understand(kb_all, text, lang)
     assert result.kind in ("jump", "offer") and result.targets[0] == "main_other_help"
+
+
+def test_the_situation_stays_a_rival_within_the_journey(kb_all: KnowledgeBase) -> None:
+    """'We are still in the camp (Erstaufnahme) … why do they not go to school? When do
+    they start?': the camp is the situation, but in the school journey it is what decides
+    (se_reception), so it is offered beside 'after the counselling', never left out."""
+    text = (
+        "موږ اوس هم په کمپ (Erstaufnahme) کې یو، زما زامن ۹ او ۱۳ کلن دي. "
+        "ولې ښوونځي ته نه ځي؟ کله به پیل وکړي؟"
+    )
+    result = understand(kb_all, text, "ps")
+    assert result.kind == "offer" and "se_reception" in result.targets

@@ -26,8 +26,10 @@ turn jumps into offers where one keyword is not enough evidence:
   matter of few nodes ("Jobcenter", "Masern", not "Schule"), both are offered: "wie viel Geld
   gibt das Jobcenter" is not the BuT amounts, "Impfung … Schulpflicht?" not only the duty;
   when the chosen answer answers the sentence that asks (ends in "?", else the last one),
-  what only the other sentences name is the situation, neither a second matter nor a rival:
-  "Wir bekommen Geld vom Jobcenter. Wer hilft bei der Wohnungssuche?" is who else helps;
+  what only the other sentences name is the situation: no second matter, and no rival from
+  another journey ("Wir bekommen Geld vom Jobcenter. Wer hilft bei der Wohnungssuche?" is
+  who else helps); within the choice's journey it stays a rival, as the situation may be
+  what decides ("Wir sind noch in der Erstaufnahme. Wann geht die Schule los?");
 - one word that alone is a keyword of two answers is offered: "Termin" is booking one or
   seeing one's own;
 - an answer two or more steps into its journey needs two words of evidence or its journey
@@ -725,7 +727,9 @@ def _rivals(
             found[target].tokens < explained
             and len(found[target].tokens) < len(found[choice].tokens)
         )
-        and not (situation and found[target].tokens <= situation)
+        and not (  # the situation of another journey; within one, it may be what decides
+            situation and found[target].tokens <= situation and _journey(kb, target) != journey
+        )
     ]
 
 

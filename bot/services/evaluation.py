@@ -109,6 +109,11 @@ SITUATION_SETS = (
         "Whole situations, held-out set 4",
         "failures read after a first run of 65 % / 6.3 %",
     ),
+    SituationSet(
+        "situations/heldout5",
+        "Whole situations, held-out set 5",
+        "failures read after a first run of 63 % / 10.4 %",
+    ),
 )
 
 
