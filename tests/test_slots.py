@@ -104,6 +104,9 @@ def test_what_is_and_is_not_an_age(text: str, found: dict[str, str]) -> None:
         # a fraction of a year: the full years
         ("pl", "mam synka 1,5 roku, co mam z nim zrobic?", {"age": "1"}),
         ("uk", "доньці 2 рочки, куди нам з нею?", {"age": "2"}),
+        # a half between the number and its age word: the full years
+        ("tr", "torunum 2 buçuk yaşında, okul kaydı lazım mı", {"age": "2"}),
+        ("de", "Meine Enkelin ist 4 einhalb Jahre alt", {"age": "4"}),
         # "на" says an age in Bulgarian only: in Russian it is a time or a span
         ("bg", "Какво става на консултацията? То е на 8.", {"age": "8"}),
         ("ru", "Встреча на 14, можно с переводчиком?", {}),
@@ -166,6 +169,9 @@ def test_a_number_word_counts_in_its_own_language() -> None:
 def test_an_adult_is_not_a_child() -> None:
     assert not about_a_child("Ich bin 30 Jahre alt")
     assert about_a_child("Meine Töchter sind hier")
+    # grandparents write about their grandchildren
+    for text in ("Mein Enkel ist 8", "torunum okula gidecek", "Мой внук", "نوه‌ام ۷ سالشه"):
+        assert about_a_child(text), text
 
 
 def conversation(tmp_path: Path, kb: KnowledgeBase) -> Conversations:

@@ -572,3 +572,10 @@ def test_the_situation_stays_a_rival_within_the_journey(kb_all: KnowledgeBase) -
     )
     result = understand(kb_all, text, "ps")
     assert result.kind == "offer" and "se_reception" in result.targets
+
+
+def test_the_arabic_and_may_be_joined_to_a_word(kb_all: KnowledgeBase) -> None:
+    """'وما دخلت مدرسة' (and she never entered a school) meets 'ما دخلت المدرسة'; so does
+    'والمدرسة' the school."""
+    assert jumps_to(kb_all, "بنتي وما دخلت مدرسة", "ar") == "se_never_school"
+    assert jumps_to(kb_all, "بنتي ما دخلت والمدرسة", "ar") == "se_never_school"

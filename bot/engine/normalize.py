@@ -74,7 +74,12 @@ def fold(text: str) -> str:
     return latin
 
 
-ARABIC_ARTICLES = ("بال", "لل", "ال")  # folded: the Arabic article, alone and after "bi-", "li-"
+ARABIC_ARTICLES = (
+    "بال",
+    "وال",
+    "لل",
+    "ال",
+)  # folded: the article, alone, after "bi-", "wa-", "li-"
 
 
 def without_article(word: str) -> str:

@@ -65,7 +65,10 @@ _CHILD_WORDS = (
     "ابن ابني ابنتي بنتي ولدي طفل اطفال أطفال "
     "پسر دختر بچه فرزند "
     "زوی لور ماشوم "
-    "kur kurê keç keça zarok"
+    "kur kurê keç keça zarok "
+    # grandchildren, for the grandparents who write
+    "enkel grandson granddaughter grandchild внук внучк онук онучк wnuk wnucz nepot nepoat "
+    "torun حفيد حفيدت نوه لمسی nevî"
 )
 
 
@@ -89,6 +92,8 @@ _SPAN = (
     "شهر اشهر أشهر شهور اسبوع أسبوع اسابيع يوم ايام أيام ماه هفته روز میاشت اونۍ ورځ "
     "meh hefte roj"
 )
+# "and a half" between a number and its age word
+_HALF = "halb half buçuk половин пів півтор pół jumătate نص نیم"
 _WHOLE_CHILD_WORDS = "син"  # Ukrainian "son": only the whole word ("sin" begins "since")
 # An ordinal ("в 5-й", "5th", "8-ми клас") and a fraction ("1,5 Jahre": one) are no ages.
 _ORDINAL = re.compile(r"(?<!\d)\d{1,2}(?:-[^\W\d_]{1,3}|st|nd|rd|th)(?![^\W\d_])")
@@ -143,8 +148,10 @@ def _ages(text: str, lang: str) -> set[str]:
         before = tokens[index - 1] if index else ""
         # the word before, past a short glue word: "clasa a 8-a", "pola 8an"
         past = tokens[index - 2] if index >= 2 and len(before) <= 2 else before
-        # the word after, past a short glue word: Romanian "20 de ani"
-        beyond = tokens[index + 2] if len(after) <= 2 and index + 2 < len(tokens) else after
+        # the word after, past a short glue word (Romanian "20 de ani") or a half ("2
+        # buçuk yaşında", "2 с половиной года": the full years)
+        skip = len(after) <= 2 or _starts(after, _HALF)
+        beyond = tokens[index + 2] if skip and index + 2 < len(tokens) else after
         if _starts(after, _SPAN):
             continue
         if _starts(after, _AGE_AFTER) or _starts(beyond, _AGE_AFTER) or before in before_words:

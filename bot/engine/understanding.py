@@ -546,6 +546,8 @@ def _word_scores(message: Iterable[str], index: _Index) -> dict[str, tuple[float
                 keep(word, 88.0, position)
         for word in index.bare.get(without_article(token), ()):  # "تلفون" for "التلفون"
             keep(word, 92.0, position)
+        if token.startswith("و") and token[1:] in index.words:  # "and" joined: "وما" for "ما"
+            keep(token[1:], 92.0, position)
     return best
 
 

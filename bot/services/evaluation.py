@@ -114,6 +114,11 @@ SITUATION_SETS = (
         "Whole situations, held-out set 5",
         "failures read after a first run of 63 % / 10.4 %",
     ),
+    SituationSet(
+        "situations/heldout6",
+        "Whole situations, held-out set 6",
+        "failures read after a first run of 68 % / 4.9 %",
+    ),
 )
 
 
