@@ -427,3 +427,15 @@ def test_an_adult_who_cannot_read_gets_the_course(
 ) -> None:
     text = "Ich bin 40 Jahre alt und kann nicht lesen und schreiben. Gibt es einen Kurs?"
     assert first_message(tmp_path, translated, "de", text).node == "sk_literacy"
+
+
+def test_a_journeys_menu_beside_its_answer_gives_way_before_the_age_question(
+    tmp_path: Path, translated: KnowledgeBase
+) -> None:
+    """The matcher offers the school menu and the counselling; the age must not take the
+    family past its question to school for a 14-year-old."""
+    text = (
+        "what do you actually do in this Seiteneinstiegsberatung with my son (14)? "
+        "how does it work"
+    )
+    assert first_message(tmp_path, translated, "en", text).node == "se_counselling"

@@ -548,7 +548,10 @@ class _Turn:
         place. Then, when no question decides (`drop`), the answers that do not fit are
         dropped, and the one answer it pointed at is offered beside its `instead`: "Mein
         Sohn ist 10 und kann nicht lesen" is the child's, "Ich kann nicht lesen. Meine
-        Kinder sind 11, ein Kurs für mich?" the parent's."""
+        Kinder sind 11, ein Kurs für mich?" the parent's. A journey's menu offered beside
+        one of its answers gives way to it, so that the age does not lead past the question
+        asked: "What happens in the Seiteneinstiegsberatung with my son (14)?" is the
+        counselling, not school for a 14-year-old."""
         if not self.said or understood.kind == "none":
             return understood
         first = understood.targets[0]
@@ -563,7 +566,7 @@ class _Turn:
                 target = self.instead(target) or ("" if drop else target)
             if target and target not in fitting and (self.fits(target) or not drop):
                 fitting += (target,)
-        if not fitting or fitting == understood.targets:
+        if not fitting:
             return understood
         answered = {self.kb.node_flow.get(t) for t in fitting if not is_choice(self.kb, t)}
         # a journey's menu beside one of its answers: the answer ("never at school")
@@ -572,6 +575,8 @@ class _Turn:
             for t in fitting
             if not (is_choice(self.kb, t) and self.kb.node_flow.get(t) in answered)
         )
+        if fitting == understood.targets:
+            return understood
         if len(fitting) == 1:
             return replace(understood, kind="jump", targets=fitting)
         return replace(understood, targets=fitting)
