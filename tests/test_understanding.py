@@ -579,3 +579,12 @@ def test_the_arabic_and_may_be_joined_to_a_word(kb_all: KnowledgeBase) -> None:
     'والمدرسة' the school."""
     assert jumps_to(kb_all, "بنتي وما دخلت مدرسة", "ar") == "se_never_school"
     assert jumps_to(kb_all, "بنتي ما دخلت والمدرسة", "ar") == "se_never_school"
+
+
+def test_a_negated_word_does_not_hide_the_same_word_said_again(kb_all: KnowledgeBase) -> None:
+    """'speaks no German … extra German lessons': the second 'German' is not negated."""
+    text = (
+        "My daughter is 13 and speaks no German at all. Will the school give her extra "
+        "German lessons?"
+    )
+    assert understand(kb_all, text, "en").targets[:1] == ("se_support",)

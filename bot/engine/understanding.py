@@ -510,12 +510,17 @@ def _shared_start(one: str, other: str) -> int:
     return min(len(one), len(other))
 
 
-def _word_scores(message: Iterable[str], index: _Index) -> dict[str, tuple[float, int]]:
-    """For every keyword word, how well the best word of the message matches it, and where."""
+def _word_scores(
+    message: Iterable[str], index: _Index, negated: Iterable[int] = ()
+) -> dict[str, tuple[float, int]]:
+    """For every keyword word, how well the best word of the message matches it, and where;
+    of two as good, one that no "not" negates ("speaks no German … extra German lessons")."""
     best: dict[str, tuple[float, int]] = {}
+    negated = set(negated)
 
     def keep(word: str, score: float, position: int) -> None:
-        if score > best.get(word, (0.0, -1))[0]:
+        old, where = best.get(word, (0.0, -1))
+        if score > old or (score == old and where in negated and position not in negated):
             best[word] = (score, position)
 
     for position, token in enumerate(message):
@@ -618,9 +623,9 @@ def _evidence(
 ) -> dict[str, _Evidence]:
     """Every target some keyword of which the message matches well enough."""
     tokens = [token for clause in clauses for token in clause]
-    scores = _word_scores(tokens, index)
-    written = set(re.findall(r"\w+", text))
     negated = _negated(clauses, lang)
+    scores = _word_scores(tokens, index, negated)
+    written = set(re.findall(r"\w+", text))
     found: dict[str, _Evidence] = {}
     numbers = sorted({number for word in scores for number in index.using.get(word, ())})
     for keyword in (index.keywords[number] for number in numbers):
