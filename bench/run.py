@@ -138,9 +138,7 @@ def bench_matcher(kb: KnowledgeBase) -> dict[str, float]:
             load_cases(sorted((ROOT / "bench" / "intents" / name).glob("*.jsonl"))),
             situation_verdict,
         )["overall"]
-        for key, name in (
-            (found.folder.replace("/", "_"), found.folder) for found in SITUATION_SETS
-        )
+        for key, name in ((found.key, found.folder) for found in SITUATION_SETS)
     }
     return {
         "messages": overall["n"],
@@ -481,13 +479,12 @@ def main() -> None:
         *(
             (
                 f"{found.title[0].lower()}{found.title[1:]}"
-                f" ({figures['matcher'][key + '_messages']:.0f}, {found.history})",
-                f"{100 * figures['matcher'][key + '_correct_share']:.0f} % / "
-                f"{100 * figures['matcher'][key + '_wrong_share']:.1f} %",
+                f" ({figures['matcher'][found.key + '_messages']:.0f}, {found.history})",
+                f"{100 * figures['matcher'][found.key + '_correct_share']:.0f} % / "
+                f"{100 * figures['matcher'][found.key + '_wrong_share']:.1f} %",
                 "" if found.folder == "situations" else ">= 90 % / <= 2 %",
             )
             for found in SITUATION_SETS
-            if (key := found.folder.replace("/", "_"))
         ),
         (
             f"e2e: {families} families, updates/s (p50 / p99 update->reply)",

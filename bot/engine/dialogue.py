@@ -218,12 +218,8 @@ class _Turn:
         readings (two children's ages) that fit the question and all lead to one answer
         go there, storing none of them: "9 und 12 Jahre, wie kommen sie in die Schule?"
         is school for both; 4 and 12 is asked."""
-        values = []
-        for text in self.said.pop(node.parser, ()):
-            try:
-                values.append(self.parse(node, text))
-            except ParseFailure:  # not for this question: a mother's 50 beside a son's 10
-                continue
+        values = self.readings(node)  # not a mother's 50 beside a son's 10
+        self.said.pop(node.parser, None)
         if len(values) == 1:
             self.answer(node, values[0])
             return True
@@ -234,6 +230,17 @@ class _Turn:
             return False
         self.enter(ends.pop())
         return True
+
+    def readings(self, node: AskNode, *, bounded: bool = True) -> list[dict[str, object]]:
+        """What was said for the question, parsed: each reading that parses (`bounded`:
+        within the question's bounds)."""
+        values = []
+        for text in self.said.get(node.parser, ()):
+            try:
+                values.append(self.parse(node, text, bounded=bounded))
+            except ParseFailure:
+                continue
+        return values
 
     def parse(self, node: AskNode, text: str, *, bounded: bool = True) -> dict[str, object]:
         return parse(
@@ -595,20 +602,15 @@ class _Turn:
         expr = self.kb.fits.get(target)
         if expr is None:
             return True
-        readings: list[list[dict[str, object]]] = []
+        per_question: list[list[dict[str, object]]] = []
         for question in self.questions(set(self.kb.flows), bounded=False):
             node = self.kb.nodes[question]
             assert isinstance(node, AskNode)
-            parsed = []
-            for text in self.said[node.parser]:
-                try:
-                    parsed.append(_named(node, self.parse(node, text, bounded=False)))
-                except ParseFailure:
-                    continue
+            parsed = [_named(node, value) for value in self.readings(node, bounded=False)]
             if parsed:
-                readings.append(parsed)
+                per_question.append(parsed)
         system = system_slots(self.today)
-        for combination in itertools.product(*readings):
+        for combination in itertools.product(*per_question):
             values: dict[str, object] = dict(system)
             for named in combination:
                 values.update(named)
@@ -648,18 +650,8 @@ class _Turn:
             and node.parser in self.said
             and (parsers is None or node.parser in parsers)
             and self.kb.node_flow.get(node_id) in journeys
-            and (not bounded or self.answers(node))
+            and (not bounded or self.readings(node))
         ]
-
-    def answers(self, node: AskNode) -> bool:
-        """Whether a reading of what was said answers the question within its bounds."""
-        for text in self.said.get(node.parser, ()):
-            try:
-                self.parse(node, text)
-            except ParseFailure:
-                continue
-            return True
-        return False
 
     def tally_text(self, outcome: str) -> None:
         """How a typed text for Lotse went: understood (an answer, a button, a step it

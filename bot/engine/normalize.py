@@ -74,12 +74,8 @@ def fold(text: str) -> str:
     return latin
 
 
-ARABIC_ARTICLES = (
-    "بال",
-    "وال",
-    "لل",
-    "ال",
-)  # folded: the article, alone, after "bi-", "wa-", "li-"
+# folded: the Arabic article, alone and after "bi-", "wa-" (and), "li-"
+ARABIC_ARTICLES = ("بال", "وال", "لل", "ال")
 
 
 def without_article(word: str) -> str:

@@ -80,7 +80,6 @@ FEW = 3  # a word of this many targets' keywords names a matter ("Jobcenter"), n
 SURE = 88.0  # a word met this well is surely said (not a near neighbour: "there"/"other")
 HINT = 85.0  # a word that only begins a longer word of the message: a candidate at most
 MAX_OFFERED = 3
-ASIDE = 20.0
 # The matcher reads at most this much of a text: its cost grows with the length, 5 to
 # 10 µs a character on the CI machine (German alone at the low end, mixed scripts at the
 # high end: 1,000 characters took 5 to 10 ms, 4,000 up to 30 ms). Measured p99 over mixed

@@ -90,6 +90,11 @@ class SituationSet:
     title: str
     history: str
 
+    @property
+    def key(self) -> str:
+        """Its name among the bench figures ("situations_heldout2")."""
+        return self.folder.replace("/", "_")
+
 
 # The sets `lotse eval intents` and `make bench` report, oldest first. A new set is added
 # here once; its history is updated when its failures are read.
