@@ -382,7 +382,6 @@ def test_the_last_part_of_a_compound_names_it_the_first_only_hints(
             "de",
             {"se_but_amounts", "sk_jobcenter"},
         ),
-        ("Deutschkurs für mein Kind nach der Schule", "de", {"sk_children", "se_start"}),
     ],
 )
 def test_a_message_naming_a_second_matter_offers_both(
@@ -431,6 +430,28 @@ def test_a_message_naming_a_second_matter_offers_both(
             "Deutschunterricht?",
             "de",
             "se_support",
+        ),
+        # what the chosen answer's own text speaks of: learning to read in the school
+        # answer, Bürgergeld in the BuT answer; not the adults' course, not the Jobcenter
+        (
+            "Моєму синові 11, він ніколи не ходив до школи і не вміє читати й писати. Що робити?",
+            "uk",
+            "se_never_school",
+        ),
+        (
+            "Die Schule will Geld für Ausflug und Mittagessen, wir bekommen Bürgergeld, gibt es "
+            "dafür Hilfe?",
+            "de",
+            "se_but",
+        ),
+        # the children's answer says they learn German in the school: "Schule" is told there
+        ("Deutschkurs für mein Kind nach der Schule", "de", "sk_children"),
+        # … nor a rival, as long as the rival's answer does not speak of the choice's words
+        (
+            "Unser Sohn ist 10 und war noch nie in einer Schule, er kann nicht lesen und "
+            "schreiben. Was sollen wir tun?",
+            "de",
+            "se_never_school",
         ),
     ],
 )

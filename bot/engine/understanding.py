@@ -30,6 +30,11 @@ turn jumps into offers where one keyword is not enough evidence:
   another journey ("Wir bekommen Geld vom Jobcenter. Wer hilft bei der Wohnungssuche?" is
   who else helps); within the choice's journey it stays a rival, as the situation may be
   what decides ("Wir sind noch in der Erstaufnahme. Wann geht die Schule los?");
+  what the chosen answer's own text speaks of (its messages, not its buttons, in German and
+  the family's language) is no second matter, nor a rival whose answer does not speak of the
+  choice's words: "nie in der Schule … kann nicht lesen" is the school answer that tells of
+  learning to read there, not also the adults' literacy course; "Bürgergeld" beside money
+  for a school trip is the BuT answer, which names Bürgergeld, not also the Jobcenter;
 - one word that alone is a keyword of two answers is offered: "Termin" is booking one or
   seeing one's own;
 - an answer two or more steps into its journey needs two words of evidence or its journey
@@ -125,6 +130,8 @@ class _Index:
     chopped: dict[str, set[str]] = field(default_factory=dict)  # "schul" -> {"schule"}
     stems: dict[str, set[str]] = field(default_factory=dict)  # "shkol" -> {"shkola", …}
     bare: dict[str, set[str]] = field(default_factory=dict)  # "تلفون" -> {"التلفون", "تلفون"}
+    # node -> the words its own texts say (German and the family's language), keywords aside
+    told: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def add_lookups(self) -> None:
         for number, keyword in enumerate(self.keywords):
@@ -459,12 +466,50 @@ def _index(kb: KnowledgeBase, lang: str) -> _Index:
             if keyword is not None:
                 index.keywords.append(keyword)
     index.add_lookups()
+    index.told = _told(kb, lang)
     index.depth = _depths(kb)
     index.above = _above(kb)
     if len(_INDEXES) > 64:  # reloads make new knowledge bases; keep the cache small
         _INDEXES.clear()
     _INDEXES[key] = (kb, index)
     return index
+
+
+def _told(kb: KnowledgeBase, lang: str) -> dict[str, frozenset[str]]:
+    """For every findable node, the folded words of its own texts (messages, checklist) in
+    German and in the family's language: what its answer speaks about. Not its buttons: they
+    lead to other answers ("Welche Unterlagen brauche ich?" is not the school duty's)."""
+    told: dict[str, frozenset[str]] = {}
+    for node_id, node in kb.nodes.items():
+        texts = node_texts(node)
+        if "keywords" not in texts:
+            continue
+        words: set[str] = set()
+        for path, german in texts.items():
+            if path == "keywords" or path.startswith("buttons"):
+                continue
+            for text in {german, kb.catalogs.text(lang, f"{node_id}.{path}", german).text}:
+                words.update(word for clause in _clauses(text) for word in clause)
+        # a word and its first five letters: "читать" tells "читает" too
+        told[node_id] = frozenset(words | {word[:5] for word in words if len(word) >= 5})
+    return told
+
+
+@dataclass(frozen=True)
+class _TellsOf:
+    """The positions of the message's words that a node's own texts say, perhaps with
+    another ending ("читать" for "читает")."""
+
+    index: _Index
+    tokens: list[str]
+
+    def __call__(self, target: str) -> set[int]:
+        told = self.index.told.get(target, frozenset())
+        return {
+            position
+            for position, token in enumerate(self.tokens)
+            if token in told or (len(token) >= 5 and token[:5] in told)
+        }
 
 
 def _depths(kb: KnowledgeBase) -> dict[str, int]:
@@ -711,13 +756,16 @@ def _rivals(
     found: dict[str, _Evidence],
     choice: str,
     ranked: list[tuple[str, float]],
+    tells: _TellsOf,
     situation: frozenset[int] = frozenset(),
 ) -> list[float]:
     """Scores of the other targets the family could mean. Not a rival: a menu of the
     chosen answer's own journey (it names the context); when the choice is a menu, the
     answers of its journey (the menu leads to them); a target that explains only a part of
     the words the choice and its journey explain ("registration" in "documents for school
-    registration")."""
+    registration"); a target whose words the choice's own answer speaks of, when its answer
+    does not speak of the choice's words ("never went to school … cannot read" is the school
+    answer that tells of learning to read, not the adults' literacy course)."""
     journey = _journey(kb, choice)
     is_menu = is_choice(kb, choice)
     explained = set(found[choice].tokens)
@@ -732,6 +780,9 @@ def _rivals(
         and not (
             found[target].tokens < explained
             and len(found[target].tokens) < len(found[choice].tokens)
+        )
+        and not (  # what the choice's own answer speaks of, and not the other way round
+            found[target].tokens <= tells(choice) and not found[choice].tokens <= tells(target)
         )
         and not (  # the situation of another journey; within one, it may be what decides
             situation and found[target].tokens <= situation and _journey(kb, target) != journey
@@ -770,6 +821,7 @@ def _other_matters(
     index: _Index,
     found: dict[str, _Evidence],
     choice: str,
+    tells: _TellsOf,
     situation: frozenset[int] = frozenset(),
 ) -> list[str]:
     """Targets with a keyword said completely in words that the choice leaves unexplained
@@ -785,6 +837,7 @@ def _other_matters(
             _journey(kb, target) == journey and (is_choice(kb, target) or is_choice(kb, choice))
         ):
             explained |= evidence.tokens
+    told = tells(choice)
     return [
         target
         for target, evidence in found.items()
@@ -792,7 +845,10 @@ def _other_matters(
         and not evidence.weak
         and not isinstance(kb.nodes[target], ActionNode)
         and any(
-            specific and not where & explained and not (situation and where <= situation)
+            specific
+            and not where & explained
+            and not (situation and where <= situation)
+            and not where <= told
             for where, specific in evidence.complete
         )
     ]
@@ -867,7 +923,8 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
     ranked = sorted(by_target.items(), key=lambda item: (-item[1], item[0]))
     choice, best = _choice(kb, found, ranked)
     situation = _situation(kb, found, choice, text)
-    rivals = _rivals(kb, found, choice, ranked, situation)
+    tells = _TellsOf(index, tokens)
+    rivals = _rivals(kb, found, choice, ranked, tells, situation)
     clear = not rivals or best - rivals[0] >= MARGIN
     # A deep answer presupposes its journey: one word alone ("Rumänien", "Arzt") is offered.
     presumed = (
@@ -881,7 +938,8 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
     elsewhere = choice != kb.organisation.elsewhere and _names(unexplained, _ELSEWHERE)
     # Who else could be meant, when the message names a second matter or when its one word
     # is another answer's keyword too: those are offered beside the choice.
-    also = _other_matters(kb, index, found, choice, situation) + _same_word(kb, found, choice)
+    also = _other_matters(kb, index, found, choice, tells, situation)
+    also += _same_word(kb, found, choice)
     # a near word lifted over the bar only by its journey's name: "ez çi bikim" is not
     # "çi bînim" (what to bring), though the school was named
     lifted = not found[choice].complete and found[choice].score < CONFIDENT
