@@ -444,6 +444,13 @@ def test_a_message_naming_a_second_matter_offers_both(
             "de",
             "se_but",
         ),
+        # a matter Lotse leaves to others ("Kindergeld") that the BuT answer names itself
+        (
+            "Wir bekommen Wohngeld und Kindergeld. Gibt es Hilfe für das Mittagessen in der "
+            "Schule?",
+            "de",
+            "se_but",
+        ),
         # the children's answer says they learn German in the school: "Schule" is told there
         ("Deutschkurs für mein Kind nach der Schule", "de", "sk_children"),
         # … nor a rival, as long as the rival's answer does not speak of the choice's words

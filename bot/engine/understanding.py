@@ -48,7 +48,8 @@ turn jumps into offers where one keyword is not enough evidence:
 - a doctor's or hospital appointment is never booked from free text;
 - messages naming matters Lotse does not handle (courts, housing, driving licences, money
   transfers, renewals of papers, phone contracts, complaints, bullying) are at most offered,
-  except as the answer that says who else helps (ki.yaml `elsewhere`);
+  except as the answer that says who else helps (ki.yaml `elsewhere`) or when the chosen
+  answer's text names the matter itself (BuT names Wohngeld with Kindergeld);
 - a language's name ("auf Türkisch", "на русском"), or a keyword that is only one ("немецкий
   язык"), points to the language choice only when nothing better was meant and the message
   says little else: "Dolmetscher auf Türkisch" is about an interpreter, "einen Partner zum
@@ -932,9 +933,8 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
         and len(found[choice].tokens) <= 1
         and not _journey_named(kb, found, choice)
     )
-    unexplained = [
-        token for position, token in enumerate(tokens) if position not in found[choice].literal
-    ]
+    told = found[choice].literal | tells(choice)
+    unexplained = [token for position, token in enumerate(tokens) if position not in told]
     elsewhere = choice != kb.organisation.elsewhere and _names(unexplained, _ELSEWHERE)
     # Who else could be meant, when the message names a second matter or when its one word
     # is another answer's keyword too: those are offered beside the choice.
