@@ -451,6 +451,13 @@ def test_a_message_naming_a_second_matter_offers_both(
             "de",
             "se_but",
         ),
+        # the answer about children who interpret names the Jobcenter as such a place
+        (
+            "Mein Sohn (11) übersetzt für mich immer beim Jobcenter. Ist das in Ordnung?",
+            "de",
+            "sm_children",
+        ),
+        ("Моя донька (12) завжди перекладає мені в Jobcenter. Це нормально?", "uk", "sm_children"),
         # the children's answer says they learn German in the school: "Schule" is told there
         ("Deutschkurs für mein Kind nach der Schule", "de", "sk_children"),
         # … nor a rival, as long as the rival's answer does not speak of the choice's words
