@@ -110,6 +110,13 @@ def test_what_is_and_is_not_an_age(text: str, found: dict[str, str]) -> None:
         # "на" says an age in Bulgarian only: in Russian it is a time or a span
         ("bg", "Какво става на консултацията? То е на 8.", {"age": "8"}),
         ("ru", "Встреча на 14, можно с переводчиком?", {}),
+        # one's own age: "ich bin 19", "I'm 21"; a span after it is none
+        ("de", "ich bin 19 und will hier meinen Schulabschluss machen", {"age": "19"}),
+        ("en", "Hello, I'm 21 from Eritrea. Can I still go to school?", {"age": "21"}),
+        ("de", "Ich bin 3 Monate hier und suche einen Kurs", {}),
+        # ages written in Latin letters: Arabic "sene", Pashto "kalan"
+        ("ar", "ibni 12 sene wsolna min usbo3, shu lazim na3mel", {"age": "12"}),
+        ("ps", "zma lur 9 kalana da, school ta tlay shi?", {"age": "9"}),
     ],
 )
 def test_an_age_among_other_numbers(lang: str, text: str, found: dict[str, str]) -> None:

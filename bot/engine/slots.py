@@ -9,8 +9,10 @@ asking it: "Mein Sohn ist 13 Jahre alt" at the school menu goes through the age 
 to the answer for a 13-year-old, and a birth date typed where the age is asked answers
 both the age and, at 5, 6 or 18, the birth date question after it.
 
-An age needs a word that says it is one ("Jahre", "years", "лет", "سنة", "yaşında" …): "2
-Kinder" or "Straße 13" are no age. A message about a child (`about_a_child`: "Sohn",
+An age needs a word that says it is one ("Jahre", "years", "лет", "سنة", "yaşında", in
+Latin letters "sene", "kalan" …), or one's own age said so ("ich bin 19", "I'm 21") where no
+child is named: "2 Kinder" or "Straße 13" are no age, nor a digit inside a word of Arabic
+in Latin letters ("usbo3"). A message about a child (`about_a_child`: "Sohn",
 "ابني", "дочь" …) with an age may start the journey that asks for it even when it names
 no topic; an adult's own age ("Ich bin 30 Jahre alt") does not.
 
@@ -42,12 +44,18 @@ _AGE_AFTER = (
     "лет года год рок років роки рік роч літ годин годишн "
     "سنة سنه سنوات سنين عام اعوام أعوام "
     "سال ساله سالش سالشه "
-    "yaş yas ani lat lata letni letn کلن کال کاله salî sali sal"
+    "yaş yas ani lat lata letni letn کلن کال کاله salî sali sal "
+    # written in Latin letters: Arabic "12 sene", Pashto "12 kalan" (Persian "sale" is "sal")
+    "sene sana snin sneen kalan kala"
 )
 _AGE_BEFORE = "alter age aged вік возраст عمر عمره عمرها عمري umur yaşı"
 # Words before a number that make it an age in one language only: Bulgarian "е на 14" is
 # "is 14", while Russian "на 14" is "at 14 o'clock" or "for 14 days".
 _AGE_BEFORE_IN = {"bg": "на"}
+# … and one's own age ("ich bin 19", "I'm 21"), only when no child is named: "Ich bin 35,
+# mein Sohn ist 10" is the son's 10 (a time span after it is none: "ich bin 3 Monate hier")
+_OWN_AGE_BEFORE = {"de": "bin", "en": "am im"}
+_IN_WORD = re.compile(r"(?<=[A-Za-z])\d+")  # Latin letters only: "عمره١٣" is an age
 _DATES = (
     re.compile(r"(?<![\d./-])\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?![\d/-]|\.\d)"),
     re.compile(r"(?<![\d./-])\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?![\d/-]|\.\d)"),
@@ -137,8 +145,16 @@ def _ages(text: str, lang: str) -> set[str]:
     7", "clasa a 8-a"), a count of children ("2 Kinder"), an ordinal ("5-й"); "1,5 Jahre"
     is one year."""
     text = _FRACTION.sub(r"\1", _ORDINAL.sub(" ", ascii_digits(text)))
+    # a digit right after a Latin letter is one (Arabic in Latin letters: "usbo3", "na3mel")
+    text = _IN_WORD.sub("", text)
     tokens = _tokens(text, lang)
-    before_words = _words(_AGE_BEFORE + " " + _AGE_BEFORE_IN.get(lang, ""))
+    child = about_a_child(text)
+    before_words = _words(
+        _AGE_BEFORE
+        + " "
+        + _AGE_BEFORE_IN.get(lang, "")
+        + ("" if child else " " + _OWN_AGE_BEFORE.get(lang, ""))
+    )
     said = set()
     bare = set()
     for index, token in enumerate(tokens):
@@ -163,7 +179,7 @@ def _ages(text: str, lang: str) -> set[str]:
     # A bare number above MAX_AGE is something else (Pashto "نوي" is "new" and "ninety"),
     # and a bare 1 mostly an article: Turkish "bir sorun", Pashto "راغلي یو", "ein Kind".
     bare = {number for number in bare if 1 < int(number) <= MAX_AGE}
-    if said or about_a_child(text):
+    if said or child:
         return said | bare
     return set()
 
