@@ -49,7 +49,6 @@ from bot.services.evaluation import (  # noqa: E402
     SITUATION_SETS,
     evaluate,
     load_cases,
-    situation_verdict,
 )
 from bot.services.outbox import Outbox  # noqa: E402
 from bot.store import Checkpointer, open_db  # noqa: E402
@@ -133,12 +132,12 @@ def bench_matcher(kb: KnowledgeBase) -> dict[str, float]:
         kb, load_cases(sorted((ROOT / "bench" / "intents" / "heldout").glob("*.jsonl")))
     )
     whole = {
-        key: evaluate(
+        found.key: evaluate(
             kb,
-            load_cases(sorted((ROOT / "bench" / "intents" / name).glob("*.jsonl"))),
-            situation_verdict,
+            load_cases(sorted((ROOT / "bench" / "intents" / found.folder).glob("*.jsonl"))),
+            found.judge,
         )["overall"]
-        for key, name in ((found.key, found.folder) for found in SITUATION_SETS)
+        for found in SITUATION_SETS
     }
     return {
         "messages": overall["n"],

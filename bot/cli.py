@@ -458,7 +458,6 @@ def eval_intents(data: tuple[Path, ...], as_json: bool) -> None:
         SITUATION_SETS,
         evaluate,
         load_cases,
-        situation_verdict,
         table,
     )
 
@@ -468,13 +467,13 @@ def eval_intents(data: tuple[Path, ...], as_json: bool) -> None:
     if not paths:
         raise click.ClickException(f"no evaluation data in {INTENTS_DIR}")
     # Without --data also the whole situations: first messages, judged through the dialogue.
-    sets = {found.folder: f"{found.title}, {found.history}" for found in SITUATION_SETS}
+    sets = {found.folder: found for found in SITUATION_SETS}
     try:
         results = evaluate(kb, load_cases(paths))
         whole = {
-            name: evaluate(kb, load_cases(found), situation_verdict)
+            name: evaluate(kb, load_cases(files), sets[name].judge)
             for name in ([] if data else sets)
-            if (found := sorted((INTENTS_DIR / name).glob("*.jsonl")))
+            if (files := sorted((INTENTS_DIR / name).glob("*.jsonl")))
         }
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -483,7 +482,7 @@ def eval_intents(data: tuple[Path, ...], as_json: bool) -> None:
         return
     click.echo(table(results))
     for name, figures in whole.items():
-        click.echo(f"\n{sets[name]}:")
+        click.echo(f"\n{sets[name].title}, {sets[name].history}:")
         click.echo(table(figures))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from bot.engine import ButtonPress, Start, State, TextInput, handle
 from bot.engine.normalize import fold, normalize
 from bot.engine.understanding import MAX_READ_CHARS, read_part, understand
 from bot.knowledge import KnowledgeBase, load_knowledge
-from bot.services.evaluation import Case, evaluate, verdict
+from bot.services.evaluation import Case, SituationSet, evaluate, verdict
 from tests.conftest import KNOWLEDGE, ROOT, TODAY
 
 
@@ -123,6 +124,17 @@ def test_another_script_gets_a_language_offer() -> None:
 )
 def test_verdicts(kb: KnowledgeBase, case: Case, expected: str) -> None:
     assert verdict(kb, case) == expected
+
+
+def test_a_situation_set_is_read_on_the_day_its_writer_was_given(kb: KnowledgeBase) -> None:
+    """Born 10.10.2020: in November 2026 school starts next August; a year on, it is due."""
+    case = Case(
+        "Mein Sohn ist am 10.10.2020 geboren. Muss er schon zur Schule?",
+        "de",
+        "se_school_next_year",
+    )
+    assert SituationSet("s", "t", "h", dt.date(2026, 11, 22)).judge(kb, case) == "correct"
+    assert SituationSet("s", "t", "h", dt.date(2027, 11, 22)).judge(kb, case) == "wrong"
 
 
 def test_eval_intents_runs_over_the_bundled_set() -> None:
