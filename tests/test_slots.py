@@ -114,6 +114,9 @@ def test_what_is_and_is_not_an_age(text: str, found: dict[str, str]) -> None:
         ("de", "ich bin 19 und will hier meinen Schulabschluss machen", {"age": "19"}),
         ("en", "Hello, I'm 21 from Eritrea. Can I still go to school?", {"age": "21"}),
         ("de", "Ich bin 3 Monate hier und suche einen Kurs", {}),
+        # a bare number far from the child counts something else
+        ("de", "Meine Tochter muss jeden Tag 2 Busse nehmen. Kann sie die Schule wechseln?", {}),
+        ("tr", "kızım okula her gün 2 otobüsle gidiyor, başka okula geçebilir mi", {}),
         # ages written in Latin letters: Arabic "sene", Pashto "kalan"
         ("ar", "ibni 12 sene wsolna min usbo3, shu lazim na3mel", {"age": "12"}),
         ("ps", "zma lur 9 kalana da, school ta tlay shi?", {"age": "9"}),

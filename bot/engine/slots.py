@@ -36,6 +36,7 @@ from bot.engine.residence import residence
 
 CHILD_PARSERS = ("age", "birthdate")  # what a message about a child says of the child
 MAX_AGE = 30  # a bare number above this, in a message about a child, is no age
+NEAR = 3  # a bare number is an age only this few words after a child ("Sohn 12", "ابني ١٢")
 # Words right after a number that make it an age (a word beginning so counts: "yaşında",
 # "ساله", "jährige"), and words right before one ("Alter 13", "عمره ١٣"); as written,
 # folded when first used (bot/engine/normalize.py).
@@ -140,8 +141,9 @@ def about_a_child(text: str) -> bool:
 
 def _ages(text: str, lang: str) -> set[str]:
     """The ages the text names: numbers with an age word; and, beside them or in a message
-    about a child, the numbers up to MAX_AGE that are nothing else: "13 und meine Tochter
-    9 Jahre" names 13 and 9. Not ages: a time span ("seit 3 Monaten"), a class ("Klasse
+    about a child, the numbers up to MAX_AGE a few words after a child word that are
+    nothing else: "Sohn 13 und meine Tochter 9 Jahre" names 13 and 9, "jeden Tag 2 Busse"
+    nothing. Not ages: a time span ("seit 3 Monaten"), a class ("Klasse
     7", "clasa a 8-a"), a count of children ("2 Kinder"), an ordinal ("5-й"); "1,5 Jahre"
     is one year."""
     text = _FRACTION.sub(r"\1", _ORDINAL.sub(" ", ascii_digits(text)))
@@ -172,8 +174,15 @@ def _ages(text: str, lang: str) -> set[str]:
             continue
         if _starts(after, _AGE_AFTER) or _starts(beyond, _AGE_AFTER) or before in before_words:
             said.add(str(int(token)))
-        elif not (  # not "2 Kinder", "Klasse 7", "13 Uhr"
-            _child_word(after) or any(_starts(word, _NO_AGE) for word in (after, before, past))
+        elif (
+            not (  # not "2 Kinder", "Klasse 7", "13 Uhr"
+                _child_word(after) or any(_starts(word, _NO_AGE) for word in (after, before, past))
+            )
+            and any(  # near a child ("Доньці 16", "mein Sohn (14)"), not "her gün 2 otobüs"
+                _child_word(word)
+                for word in tokens[max(0, index - NEAR) : index]
+                if not word.isdigit()
+            )
         ):
             bare.add(str(int(token)))
     # A bare number above MAX_AGE is something else (Pashto "نوي" is "new" and "ninety"),
