@@ -470,6 +470,10 @@ def test_a_message_naming_a_second_matter_offers_both(
             "sm_children",
         ),
         ("Моя донька (12) завжди перекладає мені в Jobcenter. Це нормально?", "uk", "sm_children"),
+        # a state reception centre by its short names, and Bürgergeld beside the school's costs
+        ("Wir wohnen noch in einer ZUE. Was ist mit der Schule?", "de", "se_reception"),
+        ("Wir sind noch nicht zugewiesen. Darf mein Kind schon zur Schule?", "de", "se_reception"),
+        ("احنا عالبورغرغيلد والمدرسة بدها مصاري للرحلة، في مساعدة؟", "ar", "se_but"),
         # the children's answer says they learn German in the school: "Schule" is told there
         ("Deutschkurs für mein Kind nach der Schule", "de", "sk_children"),
         # … nor a rival, as long as the rival's answer does not speak of the choice's words
