@@ -12,7 +12,7 @@ import pytest
 
 from bot.config import BUNDLED_TRANSLATIONS
 from bot.engine import ButtonPress, Start, State, TextInput, handle
-from bot.engine.normalize import fold, normalize
+from bot.engine.normalize import fold, normalize, sounds
 from bot.engine.understanding import MAX_READ_CHARS, read_part, understand
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.services.evaluation import Case, SituationSet, evaluate, verdict
@@ -31,6 +31,34 @@ from tests.conftest import KNOWLEDGE, ROOT, TODAY
 )
 def test_normalize(text: str, normal: str) -> None:
     assert normalize(text) == normal
+
+
+@pytest.mark.parametrize(
+    ("german", "arabic_letters"),
+    [
+        ("Gestattung", "غشتاتونغ"),
+        ("Ausländerbehörde", "اوسلندربهورده"),
+        ("Erstaufnahme", "ارستاوفنامه"),
+        ("Bürgergeld", "بورګرګیلډ"),  # Pashto letters
+        ("Elterngespräch", "الترنگشپرش"),
+    ],
+)
+def test_a_german_word_in_arabic_letters_sounds_alike(german: str, arabic_letters: str) -> None:
+    assert sounds(fold(german)) == sounds(fold(arabic_letters))
+    assert len(sounds(fold(german))) >= 5
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "target"),
+    [
+        ("معي بس الغشتاتونغ، بقدر اسجل بكورس الماني؟", "ar", "sk_asylum"),
+        ("موږ لا هم په ارستاوفنامه کې یو، ماشومان ښوونځي ته ځي؟", "ps", "se_reception"),
+    ],
+)
+def test_german_words_written_in_arabic_letters_are_heard(
+    kb_all: KnowledgeBase, text: str, lang: str, target: str
+) -> None:
+    assert jumps_to(kb_all, text, lang) == target
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ ASCII digits, Cyrillic is written in Latin letters (so that "Дульдунг" m
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 _LETTER_VARIANTS = str.maketrans(
@@ -123,3 +124,34 @@ def phrase_matches(
             ):
                 found.append((sum(map(len, phrase)), range(start, start + len(phrase)), named))
     return found
+
+
+# German words as families write them in Arabic letters, having heard them at an office
+# ("غشتاتونغ" Gestattung, "اوسلندربهورده" Ausländerbehörde, "ارستاوفنامه" Erstaufnahme):
+# both reduced to their consonants, as a skeleton of sound classes (g/k/q, t/d, s/z/sh, b/p,
+# f/v), vowels, h and the letters that write vowels left out, doubled letters once.
+_SOUND_CLASSES = {
+    **dict.fromkeys("غگجكکقgkqcx", "k"),
+    **dict.fromkeys("تطدضtd", "t"),
+    **dict.fromkeys("سصزثذظشژچsz", "s"),
+    **dict.fromkeys("بپbp", "b"),
+    **dict.fromkeys("فfv", "f"),
+    **dict.fromkeys("خ", "k"),
+    **dict.fromkeys("لl", "l"),
+    **dict.fromkeys("مm", "m"),
+    **dict.fromkeys("نn", "n"),
+    **dict.fromkeys("رr", "r"),
+}
+_ARABIC_LETTER = re.compile(r"[\u0600-\u06ff]")
+
+
+def written_in_arabic_letters(word: str) -> bool:
+    return bool(_ARABIC_LETTER.search(word))
+
+
+def sounds(word: str) -> str:
+    """A folded word's consonants by sound class: "gestattung" and "غشتاتونغ" are both
+    "kstnk" (German "sh" and "ch" as one s; the rest, vowels and h, left out)."""
+    word = word.replace("sh", "s").replace("ch", "s")
+    classes = [_SOUND_CLASSES[char] for char in word if char in _SOUND_CLASSES]
+    return "".join(c for i, c in enumerate(classes) if not i or c != classes[i - 1])

@@ -6,8 +6,10 @@ catalogs). A message is compared with the keywords of German, English and the fa
 language, all folded to one form (case, accents, Arabic and Persian letter variants, Pashto
 letters, digits of every script, Cyrillic in Latin letters: normalize.fold). Each word of a
 keyword is matched to the most similar word of the message (rapidfuzz ratio, or a known
-ending, compound or Arabic article); glue words ("zur", "for", "ли") may be missing, content
-words may not. A node's score is its best keyword, plus a little for every further word of
+ending, compound or Arabic article; a long German word written in Arabic letters, as
+families write what they heard at an office, by its consonants: "غشتاتونغ" is Gestattung,
+"ارست اورینتیرونگس کورس" Erstorientierungskurs); glue words ("zur", "for", "ли") may be
+missing, content words may not. A node's score is its best keyword, plus a little for every further word of
 the message its keywords meet well, plus a little when a menu of its journey was named too.
 
 Never a confident wrong answer. A jump needs a clear winner: the chosen node must lead every
@@ -67,7 +69,7 @@ from typing import Literal
 from babel import Locale, UnknownLocaleError
 from rapidfuzz import fuzz, process
 
-from bot.engine.normalize import fold, without_article
+from bot.engine.normalize import fold, sounds, without_article, written_in_arabic_letters
 from bot.i18n import FALLBACK_LANGUAGE, LANGUAGES, SOURCE_LANGUAGE
 from bot.knowledge.loader import KnowledgeBase, edges
 from bot.knowledge.models import ActionNode, AskNode, MenuNode, node_texts
@@ -86,6 +88,9 @@ FEW = 3  # a word of this many targets' keywords names a matter ("Jobcenter"), n
 SURE = 88.0  # a word met this well is surely said (not a near neighbour: "there"/"other")
 HINT = 85.0  # a word that only begins a longer word of the message: a candidate at most
 MAX_OFFERED = 3
+SOUNDED = 8  # German keyword words this long are found written in Arabic letters too …
+SOUNDS = 5  # … when they have this many consonants ("kstnk": Gestattung), met this well:
+SOUNDS_ALIKE = 90.0
 # The matcher reads at most this much of a text: its cost grows with the length, 5 to
 # 10 µs a character on the CI machine (German alone at the low end, mixed scripts at the
 # high end: 1,000 characters took 5 to 10 ms, 4,000 up to 30 ms). Measured p99 over mixed
@@ -133,6 +138,9 @@ class _Index:
     bare: dict[str, set[str]] = field(default_factory=dict)  # "تلفون" -> {"التلفون", "تلفون"}
     # node -> the words its own texts say (German and the family's language), keywords aside
     told: dict[str, frozenset[str]] = field(default_factory=dict)
+    # the long German keyword words by their sounds ("kstnk" -> {"gestattung"}), for German
+    # words written in Arabic letters (normalize.sounds)
+    sounds: dict[str, set[str]] = field(default_factory=dict)
 
     def add_lookups(self) -> None:
         for number, keyword in enumerate(self.keywords):
@@ -448,6 +456,10 @@ def _index(kb: KnowledgeBase, lang: str) -> _Index:
                     keyword = _as_language_name(keyword, name_words)
                 if keyword is not None:
                     index.keywords.append(keyword)
+                    if code == SOURCE_LANGUAGE:
+                        for word in keyword.content:
+                            if len(word) >= SOUNDED and len(sounds(word)) >= SOUNDS:
+                                index.sounds.setdefault(sounds(word), set()).add(word)
     # Elsewhere a keyword that only names a language ("немецкий язык" for the German
     # course) is as weak as the name: "переключите на немецкий язык" is the language choice.
     about_language = {
@@ -568,7 +580,8 @@ def _word_scores(
         if score > old or (score == old and where in negated and position not in negated):
             best[word] = (score, position)
 
-    for position, token in enumerate(message):
+    tokens = list(message)
+    for position, token in enumerate(tokens):
         matches = process.extract(
             token, index.choices, scorer=fuzz.ratio, score_cutoff=WORD_FLOOR, limit=None
         )
@@ -598,7 +611,38 @@ def _word_scores(
             keep(word, 92.0, position)
         if token.startswith("و") and token[1:] in index.words:  # "and" joined: "وما" for "ما"
             keep(token[1:], 92.0, position)
+    for position, word, score in _sounded(tokens, index):
+        keep(word, score, position)
     return best
+
+
+def _sounded(tokens: list[str], index: _Index) -> Iterable[tuple[int, str, float]]:
+    """German keyword words written in Arabic letters, in one word or two or three
+    ("ارست اورینتیرونگس کورس": Erstorientierungskurs), found by their sounds; at the
+    position of the first word."""
+    choices = list(index.sounds)
+    if not choices:
+        return
+    for position, token in enumerate(tokens):
+        if not written_in_arabic_letters(token):
+            continue
+        for size in (1, 2, 3):
+            parts = tokens[position : position + size]
+            if len(parts) < size or not all(map(written_in_arabic_letters, parts)):
+                break
+            for written in {"".join(parts), without_article(parts[0]) + "".join(parts[1:])}:
+                heard = sounds(written)
+                if len(heard) < SOUNDS:
+                    continue
+                if size == 1 and len(heard) >= SOUNDS + 2:  # a long word: one sound may differ
+                    found = process.extract(
+                        heard, choices, scorer=fuzz.ratio, score_cutoff=SOUNDS_ALIKE, limit=None
+                    )
+                else:  # words joined, or a short one: all its sounds
+                    found = [(heard, 100.0, 0)] if heard in index.sounds else []
+                for match, score, _ in found:
+                    for word in index.sounds[match]:
+                        yield position, word, 90.0 if score == 100 else HINT
 
 
 def _clauses(text: str) -> list[list[str]]:
