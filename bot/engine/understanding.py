@@ -9,8 +9,9 @@ keyword is matched to the most similar word of the message (rapidfuzz ratio, or 
 ending, compound or Arabic article; a long German word written in Arabic letters, as
 families write what they heard at an office, by its consonants: "غشتاتونغ" is Gestattung,
 "ارست اورینتیرونگس کورس" Erstorientierungskurs); glue words ("zur", "for", "ли") may be
-missing, content words may not. A node's score is its best keyword, plus a little for every further word of
-the message its keywords meet well, plus a little when a menu of its journey was named too.
+missing, content words may not. A node's score is its best keyword, plus a little for every
+further word of the message its keywords meet well, plus a little when a menu of its journey
+was named too.
 
 Never a confident wrong answer. A jump needs a clear winner: the chosen node must lead every
 other node that could be meant by a margin - another journey's node, or another answer of
