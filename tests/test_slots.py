@@ -117,6 +117,9 @@ def test_what_is_and_is_not_an_age(text: str, found: dict[str, str]) -> None:
         # a bare number far from the child counts something else
         ("de", "Meine Tochter muss jeden Tag 2 Busse nehmen. Kann sie die Schule wechseln?", {}),
         ("tr", "kızım okula her gün 2 otobüsle gidiyor, başka okula geçebilir mi", {}),
+        # a parent's age in words
+        ("ps", "زه څلوېښت کلنه ښځه یم، لیک لوست نه شم کولای", {"age": "40"}),
+        ("ru", "Мне сорок лет, где учить немецкий?", {"age": "40"}),
         # ages written in Latin letters: Arabic "sene", Pashto "kalan"
         ("ar", "ibni 12 sene wsolna min usbo3, shu lazim na3mel", {"age": "12"}),
         ("ps", "zma lur 9 kalana da, school ta tlay shi?", {"age": "9"}),
@@ -410,6 +413,25 @@ def test_an_answer_the_age_rules_out_is_not_offered(
         assert "sk_literacy" not in seen.offered
         return
     assert seen.node == "se_never_school"
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        (
+            "de",
+            "Meine Mutter ist fünfzig Jahre alt. Bekommt sie in der Schule Deutschunterricht?",
+        ),
+        ("ru", "Мне сорок лет. Есть ли в школе дополнительные уроки немецкого?"),
+    ],
+)
+def test_an_answer_the_age_rules_out_is_not_given_with_confidence(
+    tmp_path: Path, translated: KnowledgeBase, lang: str, text: str
+) -> None:
+    """An age above the question's bounds asks no question, but the school's German
+    support is for pupils: it is offered, not answered."""
+    seen = first_message(tmp_path, translated, lang, text)
+    assert seen.node == "main_menu" and "se_support" in seen.offered
 
 
 # Who cannot read, when the message names a child's age: the parent or the child. The

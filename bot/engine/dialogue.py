@@ -552,10 +552,12 @@ class _Turn:
         """What was said rules out answers it offered. First (`drop` false) an answer that
         does not fit gives way to the one it names `instead`: of "Did you mean?" for a
         10-year-old who cannot read, the child's answer takes the adults' literacy course's
-        place. Then, when no question decides (`drop`), the answers that do not fit are
-        dropped, and the one answer it pointed at is offered beside its `instead`: "Mein
-        Sohn ist 10 und kann nicht lesen" is the child's, "Ich kann nicht lesen. Meine
-        Kinder sind 11, ein Kurs für mich?" the parent's. A journey's menu offered beside
+        place. Then, when no question decides (`drop`), the answers offered that do not fit
+        are dropped, and the one answer jumped to that does not fit is offered beside its
+        `instead` ("Mein Sohn ist 10 und kann nicht lesen" is the child's, "Ich kann nicht
+        lesen. Meine Kinder sind 11, ein Kurs für mich?" the parent's), or alone when it
+        names none: "Meine Mutter ist fünfzig … Deutschunterricht in der Schule?" gets no
+        pupil's answer with confidence. A journey's menu offered beside
         one of its answers gives way to it, so that the age does not lead past the question
         asked: "What happens in the Seiteneinstiegsberatung with my son (14)?" is the
         counselling, not school for a 14-year-old."""
@@ -566,6 +568,8 @@ class _Turn:
             instead = self.instead(first)
             if drop and instead and not self.fits(first) and self.fits(instead):
                 return replace(understood, kind="offer", targets=(first, instead))
+            if drop and not self.fits(first):  # no answer for whom it was said to be for
+                return replace(understood, kind="offer")
             return understood
         fitting: tuple[str, ...] = ()
         for target in understood.targets:

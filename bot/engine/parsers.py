@@ -62,6 +62,23 @@ _NUMBER_WORDS = {
 }
 
 
+# The tens 30 to 70, for the age of a parent or grandparent ("زه څلوېښت کلنه یم", "I am
+# forty"): it says the answers for children are not meant.
+_TENS = {
+    "de": "dreißig vierzig fünfzig sechzig siebzig",
+    "en": "thirty forty fifty sixty seventy",
+    "ru": "тридцать сорок пятьдесят шестьдесят семьдесят",
+    "uk": "тридцять сорок п'ятдесят шістдесят сімдесят",
+    "bg": "тридесет четиридесет петдесет шестдесет седемдесет",
+    "tr": "otuz kırk elli altmış yetmiş",
+    "ro": "treizeci patruzeci cincizeci șaizeci șaptezeci",
+    "pl": "trzydzieści czterdzieści pięćdziesiąt sześćdziesiąt siedemdziesiąt",
+    "ar": "ثلاثون أربعون خمسون ستون سبعون",
+    "fa": "سی چهل پنجاه شصت هفتاد",
+    "ps": "دېرش څلوېښت پنځوس شپېته اویا",
+    "ku": "sî çil pêncî şêst heftê",
+}
+
 # How numbers are said besides their written form: Bulgarian "петнайсет" for "петнадесет".
 _SPOKEN_NUMBERS = {
     "bg": "11:единайсет 12:дванайсет 13:тринайсет 14:четиринайсет 15:петнайсет "
@@ -85,6 +102,10 @@ def _number_words(lang: str | None = None) -> dict[str, int]:
             continue
         for value, word in enumerate(listing.split(), start=1):
             words[normalize(word.replace("_", " "))] = value
+    for code, listing in _TENS.items():
+        if lang is None or code in ("de", "en", lang):
+            for value, word in enumerate(listing.split(), start=3):
+                words[normalize(word)] = value * 10
     for code, listing in _SPOKEN_NUMBERS.items():
         if lang is None or code in ("de", "en", lang):
             words.update((normalize(word), value) for value, word in _spoken(listing))
