@@ -502,6 +502,19 @@ def test_a_message_naming_a_second_matter_offers_both(
         ("Wir wohnen noch in einer ZUE. Was ist mit der Schule?", "de", "se_reception"),
         ("Wir sind noch nicht zugewiesen. Darf mein Kind schon zur Schule?", "de", "se_reception"),
         ("احنا عالبورغرغيلد والمدرسة بدها مصاري للرحلة، في مساعدة؟", "ar", "se_but"),
+        # a second matter in one word beside four words the choice explains is a detail
+        (
+            "My son does not know his exact birthday, his papers only say 2011. Is that a "
+            "problem for the school registration?",
+            "en",
+            "se_birth_unknown",
+        ),
+        (
+            "Okul gezisi için 80 euro istediler, okul malzemeleri ve öğle yemeği de var, "
+            "Bürgergeld alıyoruz. Yardım var mı?",
+            "tr",
+            "se_but",
+        ),
         # the children's answer says they learn German in the school: "Schule" is told there
         ("Deutschkurs für mein Kind nach der Schule", "de", "sk_children"),
         # … nor a rival, as long as the rival's answer does not speak of the choice's words

@@ -38,6 +38,9 @@ turn jumps into offers where one keyword is not enough evidence:
   choice's words: "nie in der Schule … kann nicht lesen" is the school answer that tells of
   learning to read there, not also the adults' literacy course; "Bürgergeld" beside money
   for a school trip is the BuT answer, which names Bürgergeld, not also the Jobcenter;
+  nor a matter of one word beside four or more that the choice explains: "doesn't know his
+  exact birthday, papers only say 2012 … school registration" is the unknown birthday, the
+  papers a detail;
 - one word that alone is a keyword of two answers is offered: "Termin" is booking one or
   seeing one's own;
 - an answer two or more steps into its journey needs two words of evidence or its journey
@@ -89,6 +92,7 @@ FEW = 3  # a word of this many targets' keywords names a matter ("Jobcenter"), n
 SURE = 88.0  # a word met this well is surely said (not a near neighbour: "there"/"other")
 HINT = 85.0  # a word that only begins a longer word of the message: a candidate at most
 MAX_OFFERED = 3
+DETAIL = 4  # a second matter in one word beside four the choice explains is a detail
 SOUNDED = 8  # German keyword words this long are found written in Arabic letters too …
 SOUNDS = 5  # … when they have this many consonants ("kstnk": Gestattung), met this well:
 SOUNDS_ALIKE = 90.0
@@ -890,6 +894,7 @@ def _other_matters(
         if target != choice
         and not evidence.weak
         and not isinstance(kb.nodes[target], ActionNode)
+        and len(found[choice].tokens) < DETAIL * len(evidence.tokens)
         and any(
             specific
             and not where & explained
