@@ -515,6 +515,13 @@ def test_a_message_naming_a_second_matter_offers_both(
             "tr",
             "se_but",
         ),
+        # … and a matter Lotse leaves to others, named beside them, is the situation ("work")
+        (
+            "I work full time and cannot do the integration course. Is there a cheap German "
+            "conversation group or a language tandem?",
+            "en",
+            "sk_local",
+        ),
         # the children's answer says they learn German in the school: "Schule" is told there
         ("Deutschkurs für mein Kind nach der Schule", "de", "sk_children"),
         # … nor a rival, as long as the rival's answer does not speak of the choice's words

@@ -55,7 +55,9 @@ turn jumps into offers where one keyword is not enough evidence:
 - messages naming matters Lotse does not handle (courts, housing, driving licences, money
   transfers, renewals of papers, phone contracts, complaints, bullying) are at most offered,
   except as the answer that says who else helps (ki.yaml `elsewhere`) or when the chosen
-  answer's text names the matter itself (BuT names Wohngeld with Kindergeld);
+  answer's text names the matter itself (BuT names Wohngeld with Kindergeld) or explains
+  four words or more as written ("I work full time … a cheap German conversation group or a
+  language tandem?" is the tandem; "Wie viel Kindergeld" is not the BuT amounts);
 - a language's name ("auf Türkisch", "на русском"), or a keyword that is only one ("немецкий
   язык"), points to the language choice only when nothing better was meant and the message
   says little else: "Dolmetscher auf Türkisch" is about an interpreter, "einen Partner zum
@@ -92,7 +94,7 @@ FEW = 3  # a word of this many targets' keywords names a matter ("Jobcenter"), n
 SURE = 88.0  # a word met this well is surely said (not a near neighbour: "there"/"other")
 HINT = 85.0  # a word that only begins a longer word of the message: a candidate at most
 MAX_OFFERED = 3
-DETAIL = 4  # a second matter in one word beside four the choice explains is a detail
+DETAIL = 4  # a matter in one word beside four the choice explains is a detail (or elsewhere)
 SOUNDED = 8  # German keyword words this long are found written in Arabic letters too …
 SOUNDS = 5  # … when they have this many consonants ("kstnk": Gestattung), met this well:
 SOUNDS_ALIKE = 90.0
@@ -985,7 +987,11 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
     )
     told = found[choice].literal | tells(choice)
     unexplained = [token for position, token in enumerate(tokens) if position not in told]
-    elsewhere = choice != kb.organisation.elsewhere and _names(unexplained, _ELSEWHERE)
+    elsewhere = (
+        choice != kb.organisation.elsewhere
+        and len(found[choice].tokens & found[choice].literal) < DETAIL
+        and _names(unexplained, _ELSEWHERE)
+    )
     # Who else could be meant, when the message names a second matter or when its one word
     # is another answer's keyword too: those are offered beside the choice.
     also = _other_matters(kb, index, found, choice, tells, situation)
