@@ -187,6 +187,11 @@ class _Evidence:
     bare: bool = True  # all of it is a number without what it counts ("18", not "18 Jahre")
 
     @property
+    def written(self) -> set[int]:
+        """The content words it explains as written, not as near words or compound parts."""
+        return self.tokens & self.literal
+
+    @property
     def score(self) -> float:
         if self.weak:  # a language's name and "language" are one word of evidence
             return self.quality
@@ -896,7 +901,7 @@ def _other_matters(
         if target != choice
         and not evidence.weak
         and not isinstance(kb.nodes[target], ActionNode)
-        and len(found[choice].tokens) < DETAIL * len(evidence.tokens)
+        and len(found[choice].written) < DETAIL * len(evidence.tokens)
         and any(
             specific
             and not where & explained
@@ -989,7 +994,7 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
     unexplained = [token for position, token in enumerate(tokens) if position not in told]
     elsewhere = (
         choice != kb.organisation.elsewhere
-        and len(found[choice].tokens & found[choice].literal) < DETAIL
+        and len(found[choice].written) < DETAIL
         and _names(unexplained, _ELSEWHERE)
     )
     # Who else could be meant, when the message names a second matter or when its one word
