@@ -143,8 +143,8 @@ class _Index:
     chopped: dict[str, set[str]] = field(default_factory=dict)  # "schul" -> {"schule"}
     stems: dict[str, set[str]] = field(default_factory=dict)  # "shkol" -> {"shkola", …}
     bare: dict[str, set[str]] = field(default_factory=dict)  # "تلفون" -> {"التلفون", "تلفون"}
-    # node -> the words its own texts say (German and the family's language), keywords aside
-    told: dict[str, frozenset[str]] = field(default_factory=dict)
+    # node -> the words its own texts say (German, and the family's language), keywords aside
+    told: dict[str, tuple[frozenset[str], ...]] = field(default_factory=dict)
     # the long German keyword words by their sounds ("kstnk" -> {"gestattung"}), for German
     # words written in Arabic letters (normalize.sounds)
     sounds: dict[str, set[str]] = field(default_factory=dict)
@@ -343,6 +343,7 @@ def _names(tokens: list[str], words: frozenset[str]) -> bool:
 
 
 _INDEXES: dict[tuple[int, str], tuple[KnowledgeBase, _Index]] = {}
+_GERMAN_TOLD: dict[int, tuple[KnowledgeBase, dict[str, frozenset[str]]]] = {}
 
 
 def _is_content(word: str, lang: str) -> bool:
@@ -500,24 +501,44 @@ def _index(kb: KnowledgeBase, lang: str) -> _Index:
     return index
 
 
-def _told(kb: KnowledgeBase, lang: str) -> dict[str, frozenset[str]]:
+def _told(kb: KnowledgeBase, lang: str) -> dict[str, tuple[frozenset[str], ...]]:
     """For every findable node, the folded words of its own texts (messages, checklist) in
     German and in the family's language: what its answer speaks about. Not its buttons: they
-    lead to other answers ("Welche Unterlagen brauche ich?" is not the school duty's)."""
-    told: dict[str, frozenset[str]] = {}
-    for node_id, node in kb.nodes.items():
-        texts = node_texts(node)
-        if "keywords" not in texts:
+    lead to other answers ("Welche Unterlagen brauche ich?" is not the school duty's). The
+    German words are one set per node for all languages (they are the same)."""
+    cached = _GERMAN_TOLD.get(id(kb))
+    if cached is None or cached[0] is not kb:
+        cached = (
+            kb,
+            {node_id: _words_told(kb, node_id, SOURCE_LANGUAGE) for node_id in _findable(kb)},
+        )
+        _GERMAN_TOLD.clear()  # one knowledge base at a time; a reload makes a new one
+        _GERMAN_TOLD[id(kb)] = cached
+    german = cached[1]
+    if lang == SOURCE_LANGUAGE:
+        return {node_id: (words,) for node_id, words in german.items()}
+    return {node_id: (words, _words_told(kb, node_id, lang)) for node_id, words in german.items()}
+
+
+def _findable(kb: KnowledgeBase) -> list[str]:
+    return [node_id for node_id, node in kb.nodes.items() if "keywords" in node_texts(node)]
+
+
+def _words_told(kb: KnowledgeBase, node_id: str, lang: str) -> frozenset[str]:
+    """The folded words of a node's messages and checklist in `lang` (the German source
+    where it has no translation), each also by its first five letters: "читать" tells
+    "читает" too."""
+    words: set[str] = set()
+    for path, german in node_texts(kb.nodes[node_id]).items():
+        if path == "keywords" or path.startswith("buttons"):
             continue
-        words: set[str] = set()
-        for path, german in texts.items():
-            if path == "keywords" or path.startswith("buttons"):
-                continue
-            for text in {german, kb.catalogs.text(lang, f"{node_id}.{path}", german).text}:
-                words.update(word for clause in _clauses(text) for word in clause)
-        # a word and its first five letters: "читать" tells "читает" too
-        told[node_id] = frozenset(words | {word[:5] for word in words if len(word) >= 5})
-    return told
+        text = (
+            german
+            if lang == SOURCE_LANGUAGE
+            else kb.catalogs.text(lang, f"{node_id}.{path}", german).text
+        )
+        words.update(word for clause in _clauses(text) for word in clause)
+    return frozenset(words | {word[:5] for word in words if len(word) >= 5})
 
 
 @dataclass(frozen=True)
@@ -529,11 +550,11 @@ class _TellsOf:
     tokens: list[str]
 
     def __call__(self, target: str) -> set[int]:
-        told = self.index.told.get(target, frozenset())
+        told = self.index.told.get(target, ())
         return {
             position
             for position, token in enumerate(self.tokens)
-            if token in told or (len(token) >= 5 and token[:5] in told)
+            if any(token in words or token[:5] in words for words in told)
         }
 
 
