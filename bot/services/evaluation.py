@@ -12,6 +12,8 @@ Whole situations (`situation_verdict`, bench/intents/situations/) are judged thr
 dialogue instead of the matcher alone: the message is the first of a conversation, and
 what it says for the journey's questions (a child's age, a birth date) counts, so the
 expected place is the specific answer ("se_school" for "Mein Sohn ist 13 Jahre alt").
+Each set is read on the day its writer was told it is (`SituationSet.day`), so that ages
+and birth dates mean what the writer meant.
 """
 
 from __future__ import annotations
