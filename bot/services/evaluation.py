@@ -137,6 +137,12 @@ SITUATION_SETS = (
         "failures read after a first run of 62 % / 5.6 %",
         dt.date(2026, 12, 7),
     ),
+    SituationSet(
+        "situations/heldout8",
+        "Whole situations, held-out set 8 (everyday words for official things)",
+        "failures read after a first run of 62 % / 9.0 %",
+        dt.date(2026, 12, 7),
+    ),
 )
 
 
