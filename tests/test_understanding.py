@@ -48,6 +48,12 @@ def test_a_german_word_in_arabic_letters_sounds_alike(german: str, arabic_letter
     assert len(sounds(fold(german))) >= 5
 
 
+def test_ago_is_not_pre_school(kb_all: KnowledgeBase) -> None:
+    """Turkish "önce" (ago) once met "okul öncesi" (pre-school) as its near word."""
+    text = "Oğlumla görüşmeye 3 hafta önce gittik ama hâlâ hiçbir okul aramadı. Okulu kim buluyor?"
+    assert jumps_to(kb_all, text, "tr") != "se_under6"
+
+
 @pytest.mark.parametrize(
     ("text", "lang", "target"),
     [
