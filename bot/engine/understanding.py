@@ -541,21 +541,24 @@ def _words_told(kb: KnowledgeBase, node_id: str, lang: str) -> frozenset[str]:
     return frozenset(words | {word[:5] for word in words if len(word) >= 5})
 
 
-@dataclass(frozen=True)
+@dataclass
 class _TellsOf:
     """The positions of the message's words that a node's own texts say, perhaps with
-    another ending ("читать" for "читает")."""
+    another ending ("читать" for "читает"); each node's once per message."""
 
     index: _Index
     tokens: list[str]
+    _seen: dict[str, frozenset[int]] = field(default_factory=dict)
 
-    def __call__(self, target: str) -> set[int]:
-        told = self.index.told.get(target, ())
-        return {
-            position
-            for position, token in enumerate(self.tokens)
-            if any(token in words or token[:5] in words for words in told)
-        }
+    def __call__(self, target: str) -> frozenset[int]:
+        if target not in self._seen:
+            told = self.index.told.get(target, ())
+            self._seen[target] = frozenset(
+                position
+                for position, token in enumerate(self.tokens)
+                if any(token in words or token[:5] in words for words in told)
+            )
+        return self._seen[target]
 
 
 def _depths(kb: KnowledgeBase) -> dict[str, int]:
