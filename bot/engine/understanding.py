@@ -310,8 +310,9 @@ _ELSEWHERE = _words(
     "zgubiłem zgubiłam pierdut kaybettim kaybettik çalındı winda ضيعت ضاع گم ورک "
     # child benefit
     "Kindergeld Elterngeld benefit детские дитячі alocatia alocația "
-    # phone contracts
+    # phones and their contracts
     "sim simkarte simcard prepaid handyvertrag hatti симка симку cartela شريحة سیم "
+    "iphone samsung smartphone "
     # a sick child, school holidays, bullying
     "krank sick болен больна болеет хворий хвора chory chora bolnav hasta مريض مریض nexweş "
     "Ferien Schulferien holidays vacation каникулы канікули ваканция wakacje vacanta "
