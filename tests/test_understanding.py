@@ -94,12 +94,15 @@ def test_clear_german_questions_jump(kb: KnowledgeBase, text: str, target: str) 
         "Führerschein umschreiben",
         "Wie ist das Wetter?",
         "",
-        # a phone for sale is not the KI's phone number
-        "Verkaufe mein iPhone 12, fast neu, Abholung in Bilk. Schreib mir auf WhatsApp",
     ],
 )
 def test_out_of_scope_is_never_answered_as_if_known(kb: KnowledgeBase, text: str) -> None:
     assert understand(kb, text, "de").kind != "jump"
+
+
+def test_a_phone_for_sale_is_not_the_kis_phone_number(kb_all: KnowledgeBase) -> None:
+    text = "Verkaufe mein iPhone 12, fast neu, Abholung in Bilk. Schreib mir auf WhatsApp"
+    assert understand(kb_all, text, "de").kind != "jump"
 
 
 @pytest.mark.parametrize("text", ["Wohnung suchen", "Arbeit finden", "Ausländerbehörde"])
