@@ -100,6 +100,19 @@ def test_out_of_scope_is_never_answered_as_if_known(kb: KnowledgeBase, text: str
     assert understand(kb, text, "de").kind != "jump"
 
 
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Wir wohnen noch in einer Einrichtung des Landes. Wann geht die Schule los?", "de"),
+        ("We are still in the big state camp. When can the kids go to school?", "en"),
+    ],
+)
+def test_the_states_reception_in_everyday_words_comes_first(
+    kb_all: KnowledgeBase, text: str, lang: str
+) -> None:
+    assert understand(kb_all, text, lang).targets[0] == "se_reception"
+
+
 def test_a_phone_for_sale_is_not_the_kis_phone_number(kb_all: KnowledgeBase) -> None:
     text = "Verkaufe mein iPhone 12, fast neu, Abholung in Bilk. Schreib mir auf WhatsApp"
     assert understand(kb_all, text, "de").kind != "jump"
