@@ -618,13 +618,16 @@ def _word_scores(
             best[word] = (score, position)
 
     tokens = list(message)
+    near: dict[str, list[tuple[str, float]]] = {}  # a word said twice is looked up once
     for position, token in enumerate(tokens):
-        matches = process.extract(
-            token, index.choices, scorer=fuzz.ratio, score_cutoff=WORD_FLOOR, limit=None
-        )
-        for word, score, _ in matches:
-            if len(word) < 4 or len(token) < 4:  # short words only when written exactly
-                score = 100.0 if word == token else 0.0
+        if token not in near and len(token) < 4:  # short words only when written exactly
+            near[token] = [(token, 100.0)] if token in index.words else []
+        elif token not in near:
+            found = process.extract(
+                token, index.choices, scorer=fuzz.ratio, score_cutoff=WORD_FLOOR, limit=None
+            )
+            near[token] = [(word, score) for word, score, _ in found if len(word) >= 4]
+        for word, score in near[token]:
             keep(word, score, position)
         size = len(token)
         for cut in range(max(4, size - 3), size + 1):  # an ending: "Menschen" for "Mensch"
