@@ -132,11 +132,7 @@ def bench_matcher(kb: KnowledgeBase) -> dict[str, float]:
         kb, load_cases(sorted((ROOT / "bench" / "intents" / "heldout").glob("*.jsonl")))
     )
     whole = {
-        found.key: evaluate(
-            kb,
-            load_cases(sorted((ROOT / "bench" / "intents" / found.folder).glob("*.jsonl"))),
-            found.judge,
-        )["overall"]
+        found.key: evaluate(kb, found.cases(ROOT / "bench" / "intents"), found.judge)["overall"]
         for found in SITUATION_SETS
     }
     return {

@@ -471,9 +471,9 @@ def eval_intents(data: tuple[Path, ...], as_json: bool) -> None:
     try:
         results = evaluate(kb, load_cases(paths))
         whole = {
-            name: evaluate(kb, load_cases(files), sets[name].judge)
-            for name in ([] if data else sets)
-            if (files := sorted((INTENTS_DIR / name).glob("*.jsonl")))
+            name: evaluate(kb, cases, found.judge)
+            for name, found in ([] if data else sets.items())
+            if (cases := found.cases(INTENTS_DIR))
         }
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc

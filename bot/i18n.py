@@ -220,6 +220,12 @@ def script_of_language(lang: str) -> str:
     return next((name for name, codes in _SCRIPTS.items() if lang in codes), "latin")
 
 
+def arabic_letter(char: str) -> bool:
+    """A letter of the Arabic script (Arabic, Persian, Pashto), presentation forms too."""
+    code = ord(char)
+    return 0x0600 <= code <= 0x06FF or 0x0750 <= code <= 0x077F or 0xFB50 <= code <= 0xFEFF
+
+
 def script_of(text: str) -> str | None:
     """The script most letters of `text` are written in, or None for too few letters."""
     counts = {"arabic": 0, "cyrillic": 0, "latin": 0}
@@ -227,7 +233,7 @@ def script_of(text: str) -> str | None:
         if not char.isalpha():
             continue
         code = ord(char)
-        if 0x0600 <= code <= 0x06FF or 0x0750 <= code <= 0x077F or 0xFB50 <= code <= 0xFEFF:
+        if arabic_letter(char):
             counts["arabic"] += 1
         elif 0x0400 <= code <= 0x04FF:
             counts["cyrillic"] += 1

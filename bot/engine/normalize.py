@@ -8,7 +8,6 @@ ASCII digits, Cyrillic is written in Latin letters (so that "Дульдунг" m
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 _LETTER_VARIANTS = str.maketrans(
@@ -131,22 +130,16 @@ def phrase_matches(
 # both reduced to their consonants, as a skeleton of sound classes (g/k/q, t/d, s/z/sh, b/p,
 # f/v), vowels, h and the letters that write vowels left out, doubled letters once.
 _SOUND_CLASSES = {
-    **dict.fromkeys("غگجكکقgkqcx", "k"),
+    **dict.fromkeys("غگجكکقخgkqcx", "k"),
     **dict.fromkeys("تطدضtd", "t"),
     **dict.fromkeys("سصزثذظشژچsz", "s"),
     **dict.fromkeys("بپbp", "b"),
     **dict.fromkeys("فfv", "f"),
-    **dict.fromkeys("خ", "k"),
     **dict.fromkeys("لl", "l"),
     **dict.fromkeys("مm", "m"),
     **dict.fromkeys("نn", "n"),
     **dict.fromkeys("رr", "r"),
 }
-_ARABIC_LETTER = re.compile(r"[\u0600-\u06ff]")
-
-
-def written_in_arabic_letters(word: str) -> bool:
-    return bool(_ARABIC_LETTER.search(word))
 
 
 def sounds(word: str) -> str:

@@ -151,12 +151,8 @@ def _ages(text: str, lang: str) -> set[str]:
     text = _IN_WORD.sub("", text)
     tokens = _tokens(text, lang)
     child = about_a_child(text)
-    before_words = _words(
-        _AGE_BEFORE
-        + " "
-        + _AGE_BEFORE_IN.get(lang, "")
-        + ("" if child else " " + _OWN_AGE_BEFORE.get(lang, ""))
-    )
+    own = "" if child else _OWN_AGE_BEFORE.get(lang, "")
+    before_words = _words(" ".join((_AGE_BEFORE, _AGE_BEFORE_IN.get(lang, ""), own)))
     said = set()
     bare = set()
     for index, token in enumerate(tokens):

@@ -75,8 +75,8 @@ from typing import Literal
 from babel import Locale, UnknownLocaleError
 from rapidfuzz import fuzz, process
 
-from bot.engine.normalize import fold, sounds, without_article, written_in_arabic_letters
-from bot.i18n import FALLBACK_LANGUAGE, LANGUAGES, SOURCE_LANGUAGE
+from bot.engine.normalize import fold, sounds, without_article
+from bot.i18n import FALLBACK_LANGUAGE, LANGUAGES, SOURCE_LANGUAGE, arabic_letter
 from bot.knowledge.loader import KnowledgeBase, edges
 from bot.knowledge.models import ActionNode, AskNode, MenuNode, node_texts
 
@@ -148,6 +148,7 @@ class _Index:
     # the long German keyword words by their sounds ("kstnk" -> {"gestattung"}), for German
     # words written in Arabic letters (normalize.sounds)
     sounds: dict[str, set[str]] = field(default_factory=dict)
+    sound_choices: list[str] = field(default_factory=list)  # its keys, for rapidfuzz
 
     def add_lookups(self) -> None:
         for number, keyword in enumerate(self.keywords):
@@ -155,6 +156,7 @@ class _Index:
                 self.words.add(word)
                 self.using.setdefault(word, []).append(number)
         self.choices = sorted(self.words)
+        self.sound_choices = sorted(self.sounds)
         for word, numbers in self.using.items():
             self.spread[word] = len({self.keywords[number].target for number in numbers})
         for word in self.choices:
@@ -472,8 +474,9 @@ def _index(kb: KnowledgeBase, lang: str) -> _Index:
                     index.keywords.append(keyword)
                     if code == SOURCE_LANGUAGE:
                         for word in keyword.content:
-                            if len(word) >= SOUNDED and len(sounds(word)) >= SOUNDS:
-                                index.sounds.setdefault(sounds(word), set()).add(word)
+                            heard = sounds(word)
+                            if len(word) >= SOUNDED and len(heard) >= SOUNDS:
+                                index.sounds.setdefault(heard, set()).add(word)
     # Elsewhere a keyword that only names a language ("немецкий язык" for the German
     # course) is as weak as the name: "переключите на немецкий язык" is the language choice.
     about_language = {
@@ -660,15 +663,14 @@ def _sounded(tokens: list[str], index: _Index) -> Iterable[tuple[int, str, float
     """German keyword words written in Arabic letters, in one word or two or three
     ("ارست اورینتیرونگس کورس": Erstorientierungskurs), found by their sounds; at the
     position of the first word."""
-    choices = list(index.sounds)
-    if not choices:
+    if not index.sounds:
         return
     for position, token in enumerate(tokens):
-        if not written_in_arabic_letters(token):
+        if not _in_arabic_letters(token):
             continue
         for size in (1, 2, 3):
             parts = tokens[position : position + size]
-            if len(parts) < size or not all(map(written_in_arabic_letters, parts)):
+            if len(parts) < size or not all(map(_in_arabic_letters, parts)):
                 break
             for written in {"".join(parts), without_article(parts[0]) + "".join(parts[1:])}:
                 heard = sounds(written)
@@ -676,13 +678,21 @@ def _sounded(tokens: list[str], index: _Index) -> Iterable[tuple[int, str, float
                     continue
                 if size == 1 and len(heard) >= SOUNDS + 2:  # a long word: one sound may differ
                     found = process.extract(
-                        heard, choices, scorer=fuzz.ratio, score_cutoff=SOUNDS_ALIKE, limit=None
+                        heard,
+                        index.sound_choices,
+                        scorer=fuzz.ratio,
+                        score_cutoff=SOUNDS_ALIKE,
+                        limit=None,
                     )
                 else:  # words joined, or a short one: all its sounds
                     found = [(heard, 100.0, 0)] if heard in index.sounds else []
                 for match, score, _ in found:
                     for word in index.sounds[match]:
                         yield position, word, 90.0 if score == 100 else HINT
+
+
+def _in_arabic_letters(word: str) -> bool:
+    return any(map(arabic_letter, word))
 
 
 def _clauses(text: str) -> list[list[str]]:

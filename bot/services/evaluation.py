@@ -93,6 +93,10 @@ class SituationSet:
     history: str
     day: dt.date = SITUATION_DAY  # the day its writer was told it is (ages, birth dates)
 
+    def cases(self, intents: Path) -> list[Case]:
+        """Its messages, from `intents` (bench/intents/)."""
+        return load_cases(sorted((intents / self.folder).glob("*.jsonl")))
+
     def judge(self, kb: KnowledgeBase, case: Case) -> str:
         """The verdict on one of its messages, read on its day."""
         return situation_verdict(kb, case, self.day)
