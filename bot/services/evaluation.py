@@ -147,6 +147,12 @@ SITUATION_SETS = (
         "failures read after a first run of 62 % / 9.0 %",
         dt.date(2026, 12, 7),
     ),
+    SituationSet(
+        "situations/heldout9",
+        "Whole situations, held-out set 9 (short, phone-typed, German office words mixed in)",
+        "failures read after a first run of 73 % / 7.6 %",
+        dt.date(2026, 12, 7),
+    ),
 )
 
 
