@@ -718,3 +718,49 @@ def test_a_negated_word_does_not_hide_the_same_word_said_again(kb_all: Knowledge
         "German lessons?"
     )
     assert understand(kb_all, text, "en").targets[:1] == ("se_support",)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "target"),
+    [
+        # the words each community uses for official things, from the catalogs' keywords
+        (
+            "ru",
+            "скока стоит интеграцыонный курс? платить за кажды час, а у меня бюргергелд",
+            "sk_costs",
+        ),
+        (
+            "uk",
+            "Я вільно говорю українською і німецькою, хочу волонтером допомагати як перекладач",
+            "sm_pool",
+        ),
+        (
+            "ar",
+            "احنا لسا ساكنين بالكامب الكبير تبع الولاية من شهرين. الولاد ما عم يروحوا عالمدرسة",
+            "se_reception",
+        ),
+        (
+            "pl",
+            "Potrzebuję tłumacza na rozmowę w Jugendamt. Czy urząd może sam załatwić tłumacza?",
+            "sm_institution",
+        ),
+        ("fa", "برای ثبت نام بچه تو مدرسه چه مدارکی لازمه؟", "se_documents"),
+        (
+            "ps",
+            "زه الماني نه پوهیږم، یوازې پښتو. د زوی د ښوونځي مشورې لپاره په KI کې ژباړونکی شته؟",
+            "se_mediator",
+        ),
+        ("ku", "Ji bo pirtûk û xwarina dibistanê alîkarî heye? Em Bürgergeld distînin", "se_but"),
+        (
+            "bg",
+            "Аз съм българка, живея в Дюселдорф от 2 месеца. "
+            "Мога ли да се запиша на интеграционен курс?",
+            "sk_eu",
+        ),
+        ("tr", "termin almak istiyorum", "main_book"),
+    ],
+)
+def test_everyday_words_of_each_language_reach_the_answer(
+    kb_all: KnowledgeBase, lang: str, text: str, target: str
+) -> None:
+    assert jumps_to(kb_all, text, lang) == target
