@@ -467,3 +467,51 @@ def test_a_journeys_menu_beside_its_answer_gives_way_before_the_age_question(
         "how does it work"
     )
     assert first_message(tmp_path, translated, "en", text).node == "se_counselling"
+
+
+DECEMBER_7 = dt.date(2026, 12, 7)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "birthdate", "age"),
+    [
+        # an age to come: the month's next return (November has passed on 7 December)
+        (
+            "de",
+            "Meine Tochter wird im November 6. Muss sie schon in die Schule?",
+            "15.11.2021",
+            "5",
+        ),
+        ("pl", "corka konczy 6 lat w pazdzierniku", "15.10.2021", "5"),
+        ("tr", "Oğlum Ekim'de 6 yaşına giriyor", "15.10.2021", "5"),
+        ("bg", "Дъщеря ми ще навърши 6 през октомври", "15.10.2021", "5"),
+        ("ar", "ابني رح يصير عمره 6 سنين بتشرين الأول", "15.10.2021", "5"),
+        ("uk", "Синові виповниться 6 у жовтні", "15.10.2021", "5"),
+        # … within the month of the message: at its end
+        ("en", "My son turns 6 in December. Does he start school this August?", "28.12.2020", "5"),
+        # an age reached: the month's last return
+        ("de", "mein sohn ist im februar 18 geworden", "15.02.2008", "18"),
+        ("ru", "дочери исполнилось 18 в январе", "15.01.2008", "18"),
+        ("ku", "Kurê min meha Adarê 18 salî bû", "15.03.2008", "18"),
+        ("pl", "Córka skończyła 18 lat w listopadzie", "15.11.2008", "18"),
+        # born in a month, the age said
+        ("de", "Mein Sohn ist 6 Jahre alt und im Mai geboren.", "15.05.2020", "6"),
+    ],
+)
+def test_a_month_beside_an_age_says_the_birthday(
+    lang: str, text: str, birthdate: str, age: str
+) -> None:
+    assert said(text, today=DECEMBER_7, lang=lang) == {"birthdate": birthdate, "age": age}
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("de", "Wir kommen im November nach Düsseldorf, mein Sohn ist 6."),  # arrival
+        ("en", "We arrived in March, my daughter is 9"),
+        ("de", "Sie wird im Oktober eingeschult, meine Tochter ist 6"),  # no age beside it
+        ("de", "Mein Sohn ist im August 18 geworden"),  # 1 August decides: the day is asked
+    ],
+)
+def test_a_month_that_is_no_birthday(lang: str, text: str) -> None:
+    assert "birthdate" not in said(text, today=DECEMBER_7, lang=lang)

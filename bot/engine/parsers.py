@@ -222,17 +222,31 @@ def parse_yesno(text: str) -> bool:
     raise ParseFailure("expected yes or no")
 
 
+# Month names of a language's regions besides its main one: Arabic in Syria, Lebanon and
+# Iraq names the months "كانون الثاني", "شباط", "آذار" …, not "يناير".
+_REGIONAL_MONTHS = {"ar": ("ar_SY",)}
+
+
 @cache
 def _month_numbers(lang: str) -> dict[str, int]:
+    """Month names (Babel: wide and abbreviated, as in a date and standing alone, "мая"
+    and "май") of German, English and `lang`, casefolded -> the month's number."""
     names: dict[str, int] = {}
-    for locale in {"de", "en", lang}:
+    for locale in {"de", "en", lang, *_REGIONAL_MONTHS.get(lang, ())}:
         try:
             for width in ("wide", "abbreviated"):
-                for number, name in get_month_names(width, locale=locale).items():
-                    names[name.casefold().rstrip(".")] = int(number)
+                for context in ("format", "stand-alone"):
+                    months = get_month_names(width, context, locale=locale)
+                    for number, name in months.items():
+                        names[name.casefold().rstrip(".")] = int(number)
         except (ValueError, LookupError):  # unknown locale: German and English still work
             continue
     return names
+
+
+def month_names(lang: str) -> dict[str, int]:
+    """The month names `parse_date` knows for `lang` -> the month's number."""
+    return _month_numbers(lang)
 
 
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{2}|\d{4})$")

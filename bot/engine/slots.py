@@ -16,6 +16,12 @@ in Latin letters ("usbo3"). A message about a child (`about_a_child`: "Sohn",
 "ابني", "дочь" …) with an age may start the journey that asks for it even when it names
 no topic; an adult's own age ("Ich bin 30 Jahre alt") does not.
 
+A birthday said only as a month beside an age counts as a birth date on the month's 15th:
+"wird im November 6" at its next return, "ist im Februar 18 geworden" or "im Mai geboren"
+at its last (`_month_birthday`); at 16 or more not for August, where 1 August decides. At 5,
+6 and 18 the day rarely matters beyond the month: the school-entry cut-off is 30 September,
+the end of a school year 31 July.
+
 A residence situation ("Duldung", "aus der Ukraine", "статус біженця") is read by
 bot/engine/residence.py; `said` gives the whole message for it under "residence".
 
@@ -31,7 +37,14 @@ import re
 from functools import cache
 
 from bot.engine.normalize import fold, name_phrase, phrase_matches, without_article
-from bot.engine.parsers import ParseFailure, age_on, ascii_digits, parse_date, spelled_to_digits
+from bot.engine.parsers import (
+    ParseFailure,
+    age_on,
+    ascii_digits,
+    month_names,
+    parse_date,
+    spelled_to_digits,
+)
 from bot.engine.residence import residence
 
 CHILD_PARSERS = ("age", "birthdate")  # what a message about a child says of the child
@@ -85,6 +98,23 @@ _CHILD_WORDS = (
 # "исполнилось 18", "skończył 18 lat"), as written, folded when first used. Not the
 # Persian, Pashto or Kurmanji words for "became": they also say "was born".
 _TURNED = "geworden turned turns исполн виповн навърш skończ ukończ doldu implin împlin بلغ"
+# A month beside an age and such a word, or one that says an age is still to come, or a
+# word for "born", says in which month the child's birthday is: "ist im Februar 18
+# geworden", "wird im November 6", "turns 6 in December", "skończy 6 lat w październiku",
+# "meha Adarê 18 salî bû". Words for what is to come count only as whole words (folded
+# when first used): Polish "skończy" is "will turn", "skończył" "turned".
+_TURNS = (
+    "wird turns turning исполнится будет виповниться буде навършва skończy kończy konczy "
+    "skonczy dolacak dolduracak girecek giriyor olacak împlinește implineste "
+    "يصير تصير بيصير حيصير سيصبح بتصير يكمل تكمل بيكمل بتكمل میشه میشود خواهد کیږي"
+)
+# … and short words that say so in one language only (Ukrainian "ще" is "still")
+_TURNS_IN = {"en": "will", "bg": "ще", "ro": "va face", "ar": "رح راح", "ku": "dibe"}
+_BORN = "geboren born родил народи роден родена urodz născut nascut doğdu dogdu doğum dogum"
+# … and, as whole words, "was born" and "became" where a word beginning so is something
+# else ("ولدي" is "my boy"; Kurmanji "bû" is short)
+_BORN_WORDS = "ولد ولدت انولد انولدت مواليد متولد شد شو صار صارت زیږېدلی زیږیدلی dayik bû"
+MONTH_NEAR = 4  # the age and the word that links it lie this close to the month
 
 
 # Words next to a number that make it something else: a class, a time, an address.
@@ -239,6 +269,10 @@ def said_all(text: str, *, today: dt.date, lang: str) -> dict[str, tuple[str, ..
         else:
             found.pop("birthdate")
             dates = []
+    if not dates and (birthday := _month_birthday(plain, lang, today, ages)) is not None:
+        dates = [birthday]
+        found["birthdate"] = (birthday.strftime("%d.%m.%Y"),)
+        ages = set()
     if dates:
         ages.add(str(age_on(dates[0], today)))
     if ages:
@@ -246,6 +280,92 @@ def said_all(text: str, *, today: dt.date, lang: str) -> dict[str, tuple[str, ..
     if residence(text, lang, weak=False) is not None:  # the parser reads the message
         found["residence"] = (text,)
     return found
+
+
+def _month_of(tokens: list[str], at: int, lang: str) -> int | None:
+    """The month the word at `at` names (with the next word for a name of two: "تشرين
+    الأول"), in any ending: "im Februar", "в январе", "w październiku", "Ekim'de"."""
+    names = _folded_months(lang)
+    word = tokens[at]
+    # Arabic joins "in" to the month: "بتشرين الأول", "بشباط"
+    joined = word[1:] if word[:1] in ("ب", "ف") and len(word) > 4 else word
+    for first in dict.fromkeys((word, joined)):
+        pair = " ".join((first, *tokens[at + 1 : at + 2]))
+        if pair in names:
+            return names[pair]
+        if first in names:
+            return names[first]
+    word = joined
+    if word.isdigit() or len(word) < 3:
+        return None
+    for name, number in names.items():
+        if " " in name:
+            continue
+        stem = name[: max(3, len(name) - 2)]
+        if word == name or (word.startswith(stem) and len(word) <= len(name) + 2):
+            return number
+    return None
+
+
+@cache
+def _folded_months(lang: str) -> dict[str, int]:
+    return {
+        fold(name): number
+        for name, number in month_names(lang).items()
+        if len(fold(name)) >= 3 or " " in name
+    }
+
+
+def _month_birthday(text: str, lang: str, today: dt.date, ages: set[str]) -> dt.date | None:
+    """The birthday a month says beside an age ("wird im November 6" on 7 December 2026:
+    15 November 2021; "ist im Februar 18 geworden": February 2008), or nothing. The age is
+    the one read, or the one number beside the month. An age to come is reached at the
+    month's next return, one reached at its last; the day is taken as the 15th (within
+    the month of the message: a birthday to come at its end, one passed at its start)."""
+    tokens = _tokens(text, lang)
+    past_words = " ".join((_TURNED, _BORN))
+    whole_past = set(_words(_BORN_WORDS))
+    to_come = set(_words(" ".join((_TURNS, _TURNS_IN.get(lang, "")))))
+    found: set[tuple[int, int, bool]] = set()
+    for at in range(len(tokens)):
+        month = _month_of(tokens, at, lang)
+        if month is None:
+            continue
+        near = range(max(0, at - MONTH_NEAR), min(len(tokens), at + MONTH_NEAR + 1))
+        coming = [i for i in near if tokens[i] in to_come]
+        past = [
+            i
+            for i in near
+            if (_starts(tokens[i], past_words) and tokens[i] not in to_come)
+            or tokens[i] in whole_past
+        ]
+        # the age right beside the month or the word that links them: "wird im November
+        # 6", "turns 6 in December"; not "wird im Oktober eingeschult, sie ist 6"
+        numbers = {
+            int(tokens[i])
+            for i in near
+            if tokens[i].isdigit()
+            and (str(int(tokens[i])) in ages or not ages)
+            and 0 < int(tokens[i]) <= MAX_AGE
+            and not (i + 1 < len(tokens) and _starts(tokens[i + 1], _SPAN))
+            and any(abs(i - j) <= 2 for j in (at, *coming, *past))
+        }
+        if not numbers and len(ages) == 1 and any(abs(i - at) <= 2 for i in past):
+            numbers = {int(next(iter(ages)))}  # "ist 6 Jahre alt und im Mai geboren"
+        if len(numbers) == 1 and (past or coming):
+            found.add((month, numbers.pop(), bool(coming)))
+    if len(found) != 1:
+        return None
+    month, age, to_come_yet = found.pop()
+    if month == 8 and age >= 16:  # the school year begins on 1 August: the day decides
+        return None
+    if to_come_yet:
+        year = today.year if month >= today.month else today.year + 1
+        day = 28 if month == today.month else 15
+    else:
+        year = today.year if month <= today.month else today.year - 1
+        day = 1 if month == today.month else 15
+    return dt.date(year - age, month, day)
 
 
 # --- the language a mediator is needed for --------------------------------------------
