@@ -764,3 +764,49 @@ def test_everyday_words_of_each_language_reach_the_answer(
     kb_all: KnowledgeBase, lang: str, text: str, target: str
 ) -> None:
     assert jumps_to(kb_all, text, lang) == target
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "situation"),
+    [
+        (
+            "de",
+            "Wir sind EU-Bürger und wohnen seit November hier. "
+            "Wie melden wir die Kinder in der Schule an?",
+            "sk_eu",
+        ),
+        ("en", "My husband has a work visa. How do we get our kids into a school?", "sk_entitled"),
+        ("bg", "граждани на ЕС сме. Как да запишем децата на училище?", "sk_eu"),
+    ],
+)
+def test_a_question_of_another_journey_than_the_situation_is_offered_first(
+    kb_all: KnowledgeBase, lang: str, text: str, situation: str
+) -> None:
+    """The situation names the course for EU citizens; the question asks about school."""
+    result = understand(kb_all, text, lang)
+    assert result.kind == "offer" and result.targets[:2] == ("se_start", situation)
+
+
+def test_within_one_journey_the_situation_still_decides(kb_all: KnowledgeBase) -> None:
+    text = "Ich habe eine Duldung. Darf ich einen Integrationskurs machen?"
+    assert jumps_to(kb_all, text, "de") == "sk_duldung"
+
+
+def test_a_pronoun_joined_to_an_arabic_word_is_the_word(kb_all: KnowledgeBase) -> None:
+    """ "ميلاده" (his birth) is "الميلاد" of the keyword "ما نعرف تاريخ الميلاد"."""
+    text = "ابني ما نعرف تاريخ ميلاده بالضبط، بالجواز مكتوب 1.1 بس. هذا مشكلة للمدرسة؟"
+    assert jumps_to(kb_all, text, "ar") == "se_birth_unknown"
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("ku", "Karneya keça min li Sûriyê ma. Bêyî wê Anmeldung ji bo dibistanê dibe?"),
+        ("de", "Das Zeugnis meiner Tochter ist in Syrien geblieben. Geht die Anmeldung trotzdem?"),
+    ],
+)
+def test_a_booking_word_in_the_question_does_not_hide_the_situation(
+    kb_all: KnowledgeBase, lang: str, text: str
+) -> None:
+    """The question asks whether registering works without the report, not for a date."""
+    assert understand(kb_all, text, lang).targets[0] == "se_no_documents"

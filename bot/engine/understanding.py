@@ -108,6 +108,9 @@ SOUNDS_ALIKE = 90.0
 # consent) as an unplaced question. `make bench` reports the figure at 1,000 and 4,000.
 MAX_READ_CHARS = 250
 
+# Pronouns Arabic script joins to a word's end (folded: "ی" for "ي"): "his", "her", "our",
+# "their", "my"; Persian's "his" ("ش"), "their" ("شان")
+_ARABIC_PRONOUNS = ("هم", "ها", "نا", "ه", "ی", "ك", "ک", "شان", "ش")
 _SPLIT = re.compile(r"[,،؛;\n]+")
 _CLAUSE = re.compile(r"[,.;:!?¿¡،؛؟()\[\]\n–—]+")
 _SENTENCE = re.compile(r"[^.!?؟\n]+[.!?؟\n]*")  # a sentence with its end marks
@@ -650,8 +653,14 @@ def _word_scores(
         for cut in range(max(5, size - 3), size + 1):  # another ending: "школе" for "школа"
             for word in index.stems.get(token[:cut], ()):
                 keep(word, 88.0, position)
-        for word in index.bare.get(without_article(token), ()):  # "تلفون" for "التلفون"
+        bare = without_article(token)
+        for word in index.bare.get(bare, ()):  # "تلفون" for "التلفون"
             keep(word, 92.0, position)
+        # … and with a pronoun joined: "میلاده", "میلادها" (his, her birth) for "المیلاد"
+        for ending in _ARABIC_PRONOUNS:
+            if bare.endswith(ending) and len(bare) - len(ending) >= 3:
+                for word in index.bare.get(bare[: -len(ending)], ()):
+                    keep(word, 90.0, position)
         if token.startswith("و") and token[1:] in index.words:  # "and" joined: "وما" for "ما"
             keep(token[1:], 92.0, position)
     for position, word, score in _sounded(tokens, index):
@@ -892,9 +901,48 @@ def _situation(
     sentences other than those that ask (end in "?"; else the last one), when the chosen
     answer answers an asking one. "Wir bekommen Geld vom Jobcenter. Wer hilft bei der
     Wohnungssuche?" asks about the flat. Nothing when the choice is a menu: "Er war nie in
-    der Schule und kann nicht lesen. Nimmt ihn die Schule?" is answered by the situation."""
-    if is_choice(kb, choice):
+    der Schule und kann nicht lesen. Nimmt ihn die Schule?" is answered by the situation;
+    nor when it is an action: "Das Zeugnis blieb in der Türkei. Geht die Anmeldung trotzdem?"
+    asks about the missing report, not for an appointment."""
+    if is_choice(kb, choice) or isinstance(kb.nodes[choice], ActionNode):
         return frozenset()
+    told = _telling(text)
+    if not found[choice].tokens - told:  # the choice answers no asking sentence
+        return frozenset()
+    return told
+
+
+def _asked_elsewhere(
+    kb: KnowledgeBase,
+    found: dict[str, _Evidence],
+    choice: str,
+    ranked: list[tuple[str, float]],
+    text: str,
+) -> tuple[str, float] | None:
+    """When the choice speaks only of the situation and the question asks about another
+    journey, the target that answers the question: "Wir sind EU-Bürger. Die Kinder sind 7
+    und 10. Wie melden wir sie in der Schule an?" asks about school, not the course for EU
+    citizens. Within one journey the situation may decide ("Ich habe eine Duldung. Darf
+    ich einen Kurs machen?"): nothing then."""
+    told = _telling(text)
+    if not told or found[choice].tokens - told or is_choice(kb, choice):
+        return None
+    for target, score in ranked:
+        if (
+            target != choice
+            and score >= CONFIDENT
+            and any(not where & told for where, _specific in found[target].complete)
+            and not isinstance(kb.nodes[target], ActionNode)
+        ):
+            if _journey(kb, target) == _journey(kb, choice):
+                return None
+            return target, score
+    return None
+
+
+def _telling(text: str) -> frozenset[int]:
+    """Positions of the words of the sentences that do not ask (end in "?"; else the last
+    one asks)."""
     sentences = [part for part in _SENTENCE.findall(text) if _clauses(part)]
     asking = [part.rstrip().endswith(("?", "؟")) for part in sentences]
     if asking and not any(asking):
@@ -906,8 +954,6 @@ def _situation(
         if not asks:
             told.update(range(start, start + size))
         start += size
-    if not found[choice].tokens - told:  # the choice answers no asking sentence
-        return frozenset()
     return frozenset(told)
 
 
@@ -1018,6 +1064,7 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
             by_target[target] += CONTEXT_BONUS
     ranked = sorted(by_target.items(), key=lambda item: (-item[1], item[0]))
     choice, best = _choice(kb, found, ranked)
+    asked = _asked_elsewhere(kb, found, choice, ranked, text)
     situation = _situation(kb, found, choice, text)
     tells = _TellsOf(index, tokens)
     rivals = _rivals(kb, found, choice, ranked, tells, situation)
@@ -1042,11 +1089,14 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
     # a near word lifted over the bar only by its journey's name: "ez çi bikim" is not
     # "çi bînim" (what to bring), though the school was named
     lifted = not found[choice].complete and found[choice].score < CONFIDENT
+    if asked is not None:  # the question is of another journey than the situation's
+        also.insert(0, asked[0])
     doubtful = presumed or elsewhere or bool(also) or found[choice].bare or lifted
     if best >= CONFIDENT and clear and not doubtful and not _chatty(found, choice, tokens, lang):
         return Understanding("jump", (choice,), best)
     offered: list[str] = []
-    for target in [choice, *also, *(target for target, _score in ranked)]:
+    first = [asked[0], choice] if asked is not None else [choice]
+    for target in [*first, *also, *(target for target, _score in ranked)]:
         if target in offered or (
             is_choice(kb, target) and any(_journey(kb, o) == _journey(kb, target) for o in offered)
         ):
