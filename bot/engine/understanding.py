@@ -70,6 +70,7 @@ import re
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Literal
 
 from babel import Locale, UnknownLocaleError
@@ -940,6 +941,7 @@ def _asked_elsewhere(
     return None
 
 
+@lru_cache(maxsize=256)  # asked twice per message: for the choice and for the situation
 def _telling(text: str) -> frozenset[int]:
     """Positions of the words of the sentences that do not ask (end in "?"; else the last
     one asks)."""
