@@ -153,6 +153,12 @@ SITUATION_SETS = (
         "failures read after a first run of 73 % / 7.6 %",
         dt.date(2026, 12, 7),
     ),
+    SituationSet(
+        "situations/heldout10",
+        "Whole situations, held-out set 10 (story-tellers, the question inside the story)",
+        "first run 51 % / 6.9 %, failures not read",
+        dt.date(2026, 12, 7),
+    ),
 )
 
 
