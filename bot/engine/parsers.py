@@ -228,7 +228,7 @@ _REGIONAL_MONTHS = {"ar": ("ar_SY",)}
 
 
 @cache
-def _month_numbers(lang: str) -> dict[str, int]:
+def month_names(lang: str) -> dict[str, int]:
     """Month names (Babel: wide and abbreviated, as in a date and standing alone, "мая"
     and "май") of German, English and `lang`, casefolded -> the month's number."""
     names: dict[str, int] = {}
@@ -242,11 +242,6 @@ def _month_numbers(lang: str) -> dict[str, int]:
         except (ValueError, LookupError):  # unknown locale: German and English still work
             continue
     return names
-
-
-def month_names(lang: str) -> dict[str, int]:
-    """The month names `parse_date` knows for `lang` -> the month's number."""
-    return _month_numbers(lang)
 
 
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{2}|\d{4})$")
@@ -268,7 +263,7 @@ def parse_date(text: str, *, today: dt.date, lang: str = "de") -> dt.date:
         if year < 100:  # two-digit years: the most recent past century that fits
             year += 2000 if 2000 + year <= today.year else 1900
     elif match := _WORD_DATE.match(cleaned):
-        found = _month_numbers(lang).get(match.group(2).casefold())
+        found = month_names(lang).get(match.group(2).casefold())
         if found is None:
             raise ParseFailure("unknown month name")
         day, month, year = int(match.group(1)), found, int(match.group(3))

@@ -323,6 +323,8 @@ def _month_birthday(text: str, lang: str, today: dt.date, ages: set[str]) -> dt.
     month's next return, one reached at its last; the day is taken as the 15th (within
     the month of the message: a birthday to come at its end, one passed at its start)."""
     tokens = _tokens(text, lang)
+    if not any(token.isdigit() for token in tokens):
+        return None  # no age to go with a month: no month is looked for
     past_words = " ".join((_TURNED, _BORN))
     whole_past = set(_words(_BORN_WORDS))
     to_come = set(_words(" ".join((_TURNS, _TURNS_IN.get(lang, "")))))

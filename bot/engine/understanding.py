@@ -70,7 +70,6 @@ import re
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import Literal
 
 from babel import Locale, UnknownLocaleError
@@ -896,7 +895,7 @@ def _rivals(
 
 
 def _situation(
-    kb: KnowledgeBase, found: dict[str, _Evidence], choice: str, text: str
+    kb: KnowledgeBase, found: dict[str, _Evidence], choice: str, told: frozenset[int]
 ) -> frozenset[int]:
     """Positions of the words that tell the family's situation rather than ask: the
     sentences other than those that ask (end in "?"; else the last one), when the chosen
@@ -907,7 +906,6 @@ def _situation(
     asks about the missing report, not for an appointment."""
     if is_choice(kb, choice) or isinstance(kb.nodes[choice], ActionNode):
         return frozenset()
-    told = _telling(text)
     if not found[choice].tokens - told:  # the choice answers no asking sentence
         return frozenset()
     return told
@@ -918,14 +916,13 @@ def _asked_elsewhere(
     found: dict[str, _Evidence],
     choice: str,
     ranked: list[tuple[str, float]],
-    text: str,
-) -> tuple[str, float] | None:
+    told: frozenset[int],
+) -> str | None:
     """When the choice speaks only of the situation and the question asks about another
     journey, the target that answers the question: "Wir sind EU-Bürger. Die Kinder sind 7
     und 10. Wie melden wir sie in der Schule an?" asks about school, not the course for EU
     citizens. Within one journey the situation may decide ("Ich habe eine Duldung. Darf
-    ich einen Kurs machen?"): nothing then."""
-    told = _telling(text)
+    ich einen Kurs machen?"): nothing then. `told`: the positions of the telling sentences."""
     if not told or found[choice].tokens - told or is_choice(kb, choice):
         return None
     for target, score in ranked:
@@ -935,13 +932,10 @@ def _asked_elsewhere(
             and any(not where & told for where, _specific in found[target].complete)
             and not isinstance(kb.nodes[target], ActionNode)
         ):
-            if _journey(kb, target) == _journey(kb, choice):
-                return None
-            return target, score
+            return None if _journey(kb, target) == _journey(kb, choice) else target
     return None
 
 
-@lru_cache(maxsize=256)  # asked twice per message: for the choice and for the situation
 def _telling(text: str) -> frozenset[int]:
     """Positions of the words of the sentences that do not ask (end in "?"; else the last
     one asks)."""
@@ -1066,8 +1060,9 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
             by_target[target] += CONTEXT_BONUS
     ranked = sorted(by_target.items(), key=lambda item: (-item[1], item[0]))
     choice, best = _choice(kb, found, ranked)
-    asked = _asked_elsewhere(kb, found, choice, ranked, text)
-    situation = _situation(kb, found, choice, text)
+    telling = _telling(text)
+    asked = _asked_elsewhere(kb, found, choice, ranked, telling)
+    situation = _situation(kb, found, choice, telling)
     tells = _TellsOf(index, tokens)
     rivals = _rivals(kb, found, choice, ranked, tells, situation)
     clear = not rivals or best - rivals[0] >= MARGIN
@@ -1091,13 +1086,12 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
     # a near word lifted over the bar only by its journey's name: "ez çi bikim" is not
     # "çi bînim" (what to bring), though the school was named
     lifted = not found[choice].complete and found[choice].score < CONFIDENT
-    if asked is not None:  # the question is of another journey than the situation's
-        also.insert(0, asked[0])
-    doubtful = presumed or elsewhere or bool(also) or found[choice].bare or lifted
+    # `asked`: the question is of another journey than the situation's; offered first
+    doubtful = presumed or elsewhere or bool(also) or found[choice].bare or lifted or bool(asked)
     if best >= CONFIDENT and clear and not doubtful and not _chatty(found, choice, tokens, lang):
         return Understanding("jump", (choice,), best)
     offered: list[str] = []
-    first = [asked[0], choice] if asked is not None else [choice]
+    first = [asked, choice] if asked is not None else [choice]
     for target in [*first, *also, *(target for target, _score in ranked)]:
         if target in offered or (
             is_choice(kb, target) and any(_journey(kb, o) == _journey(kb, target) for o in offered)
