@@ -496,6 +496,17 @@ DECEMBER_7 = dt.date(2026, 12, 7)
         ("pl", "Córka skończyła 18 lat w listopadzie", "15.11.2008", "18"),
         # born in a month, the age said
         ("de", "Mein Sohn ist 6 Jahre alt und im Mai geboren.", "15.05.2020", "6"),
+        # the day said too: it is no age, and it is the birthday's day
+        ("de", "Mein Sohn ist am 2. Oktober 18 geworden.", "02.10.2008", "18"),
+        ("bg", "дъщеря ми навърши 18 на 5 септември", "05.09.2008", "18"),
+        ("ro", "Băiatul meu a împlinit 6 ani pe 12 octombrie", "12.10.2020", "6"),
+        ("pl", "Córka skończyła 6 lat 3 listopada", "03.11.2020", "6"),
+        ("en", "she turns 6 on October 20th", "20.10.2021", "5"),
+        ("de", "Sie wird am 8. Dezember 6.", "08.12.2020", "5"),  # tomorrow
+        ("de", "Sie wird am 7. Dezember 6.", "07.12.2020", "6"),  # today
+        ("tr", "Oğlum 15 Ekim'de 6 yaşına girdi", "15.10.2020", "6"),
+        # another month in another sentence is no birthday
+        ("en", "We came in November. My son turned 6 on 20 October.", "20.10.2020", "6"),
     ],
 )
 def test_a_month_beside_an_age_says_the_birthday(
@@ -511,6 +522,7 @@ def test_a_month_beside_an_age_says_the_birthday(
         ("en", "We arrived in March, my daughter is 9"),
         ("de", "Sie wird im Oktober eingeschult, meine Tochter ist 6"),  # no age beside it
         ("de", "Mein Sohn ist im August 18 geworden"),  # 1 August decides: the day is asked
+        ("de", "Mein Sohn ist am 30. Februar 6 geworden"),  # no such day
     ],
 )
 def test_a_month_that_is_no_birthday(lang: str, text: str) -> None:

@@ -15,7 +15,7 @@ from bot.engine import ButtonPress, Start, State, TextInput, handle
 from bot.engine.normalize import fold, normalize, sounds
 from bot.engine.understanding import MAX_READ_CHARS, read_part, understand
 from bot.knowledge import KnowledgeBase, load_knowledge
-from bot.services.evaluation import Case, SituationSet, evaluate, verdict
+from bot.services.evaluation import Case, SituationSet, evaluate, situation_verdict, verdict
 from tests.conftest import KNOWLEDGE, ROOT, TODAY
 
 
@@ -810,3 +810,96 @@ def test_a_booking_word_in_the_question_does_not_hide_the_situation(
 ) -> None:
     """The question asks whether registering works without the report, not for a date."""
     assert understand(kb_all, text, lang).targets[0] == "se_no_documents"
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "target"),
+    [
+        (
+            "en",
+            "I came to join my husband on a family reunification visa and got my first "
+            "residence permit. Our daughter is 3. Am I entitled to an integration course now?",
+            "sk_entitled",
+        ),
+        (
+            "de",
+            "Ich begleite eine Frau aus Charkiw, sie ist mit ihren zwei Söhnen seit März hier "
+            "und hat die Aufenthaltserlaubnis nach §24. Kommt sie noch in einen Integrationskurs?",
+            "sk_ukraine",
+        ),
+    ],
+)
+def test_a_keyword_said_across_sentences_is_weaker(
+    kb_all: KnowledgeBase, lang: str, text: str, target: str
+) -> None:
+    """A child named in one sentence and the course in another is not the course for
+    children: the situation told in one sentence decides (through the dialogue)."""
+    assert situation_verdict(kb_all, Case(text, lang, target)) == "correct"
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "target"),
+    [
+        (
+            "en",
+            "We moved here two weeks ago because my husband got a job. Everything is new. "
+            "Is there a place near us where we can drop in and get some first orientation?",
+            "main_welcome_points",
+        ),
+        (
+            "ru",
+            "Муж работает программистом, я пока дома с ребёнком. Все советуют интеграционный "
+            "курс, но я не понимаю, что это? И сколько там часов?",
+            "sk_what",
+        ),
+    ],
+)
+def test_a_matter_lotse_does_not_handle_in_the_situation_is_no_doubt(
+    kb_all: KnowledgeBase, lang: str, text: str, target: str
+) -> None:
+    """A job named in the story is the situation, not a question about work."""
+    assert jumps_to(kb_all, text, lang) == target
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        (
+            "ro",
+            "Fiul ei are 9 ani și n-a fost niciodată la școală, în România s-au tot mutat din "
+            "loc în loc. Îl primește o școală chiar dacă n-a învățat nimic?",
+        ),
+        (
+            "en",
+            "I volunteer with a family from South Sudan. Their son is 11 and because of the war "
+            "he has never been to any school. Can he still go to school here, or is he too old?",
+        ),
+    ],
+)
+def test_the_journey_asked_about_makes_the_rest_the_situation(
+    kb_all: KnowledgeBase, lang: str, text: str
+) -> None:
+    """The question names school: where the family came from (Romania) is no question
+    about the course for EU citizens, nor "volunteer" one about the Welcome Points."""
+    assert situation_verdict(kb_all, Case(text, lang, "se_never_school")) == "correct"
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("de", "Ich komme aus Rumänien. Was kostet ein Integrationskurs?"),
+        (
+            "pl",
+            "Dzień dobry, jestem z Polski, przyjechałam do Düsseldorfu do pracy. Czy mogę iść "
+            "na kurs integracyjny i czy muszę za niego płacić?",
+        ),
+    ],
+)
+def test_a_situation_the_journey_asks_about_is_offered_beside_the_question(
+    kb_all: KnowledgeBase, lang: str, text: str
+) -> None:
+    """Where a citizen of an EU country comes from decides whether there is a course to pay
+    for: the costs are offered, and the answer for EU citizens beside them. A shelter or a
+    child's age in the situation does not do that (test_context_words_are_no_second_matter)."""
+    result = understand(kb_all, text, lang)
+    assert result.kind == "offer" and result.targets[:2] == ("sk_costs", "sk_eu")

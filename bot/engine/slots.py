@@ -97,7 +97,7 @@ _CHILD_WORDS = (
 # Words that say a child reached an age on a day ("ist 18 geworden", "turned 18",
 # "исполнилось 18", "skończył 18 lat"), as written, folded when first used. Not the
 # Persian, Pashto or Kurmanji words for "became": they also say "was born".
-_TURNED = "geworden turned turns исполн виповн навърш skończ ukończ doldu implin împlin بلغ"
+_TURNED = "geworden turned turns исполн виповн навърш skończ ukończ doldu girdi implin împlin بلغ"
 # A month beside an age and such a word, or one that says an age is still to come, or a
 # word for "born", says in which month the child's birthday is: "ist im Februar 18
 # geworden", "wird im November 6", "turns 6 in December", "skończy 6 lat w październiku",
@@ -115,6 +115,7 @@ _BORN = "geboren born родил народи роден родена urodz năs
 # else ("ولدي" is "my boy"; Kurmanji "bû" is short)
 _BORN_WORDS = "ولد ولدت انولد انولدت مواليد متولد شد شو صار صارت زیږېدلی زیږیدلی dayik bû"
 MONTH_NEAR = 4  # the age and the word that links it lie this close to the month
+_SENTENCE_END = re.compile(r"(?<=[^\d\s])[.!?؟]+\s+")  # not "11. Klasse"
 
 
 # Words next to a number that make it something else: a class, a time, an address.
@@ -259,6 +260,7 @@ def said_all(text: str, *, today: dt.date, lang: str) -> dict[str, tuple[str, ..
         return {}
     for pattern in _DATES:  # a date's numbers are no ages
         plain = pattern.sub(" ", plain)
+    plain, days = _month_days(plain, lang)
     ages = _ages(plain, lang)
     if dates and ages and str(age_on(dates[0], today)) not in ages:
         # an age and a date that is no birth date for it: "turned 18 on 20.08.2026" is the
@@ -269,7 +271,7 @@ def said_all(text: str, *, today: dt.date, lang: str) -> dict[str, tuple[str, ..
         else:
             found.pop("birthdate")
             dates = []
-    if not dates and (birthday := _month_birthday(plain, lang, today, ages)) is not None:
+    if not dates and (birthday := _month_birthday(plain, lang, today, ages, days)) is not None:
         dates = [birthday]
         found["birthdate"] = (birthday.strftime("%d.%m.%Y"),)
         ages = set()
@@ -280,6 +282,38 @@ def said_all(text: str, *, today: dt.date, lang: str) -> dict[str, tuple[str, ..
     if residence(text, lang, weak=False) is not None:  # the parser reads the message
         found["residence"] = (text,)
     return found
+
+
+# A day of the month right before its name ("am 2. Oktober", "on 20 October", "3 listopada",
+# "pe 12 octombrie", "на 5 септември"), or right after it in English as an ordinal ("October
+# 20th"; not "September 18": "im September 18 geworden" is an age)
+_DAY_MONTH = re.compile(r"(?<![\d.,/:])(\d{1,2})(?:\.|st|nd|rd|th)?\s+(?=[^\W\d_])")
+_MONTH_DAY = re.compile(r"(?<=[^\W\d_])\s+(\d{1,2})(?:st|nd|rd|th)(?![\w.,/:])")
+
+
+def _month_days(text: str, lang: str) -> tuple[str, dict[int, int]]:
+    """The text without the days of months it names (they are no ages: "ist am 2. Oktober
+    18 geworden" is 18), and those days per month ({10: 2})."""
+    days: dict[int, int] = {}
+
+    def day_of(match: re.Match[str], month_at: int) -> str:
+        day = int(match.group(1))
+        words = _tokens(text[month_at : month_at + 40], lang) if month_at >= 0 else []
+        month = _month_of(words, 0, lang) if words else None
+        if month is None or not 1 <= day <= 31:
+            return match.group(0)
+        days[month] = day
+        return " " * len(match.group(0))
+
+    text = _DAY_MONTH.sub(lambda match: day_of(match, match.end()), text)
+    if lang == "en":  # the month's name before: the day is what follows it
+
+        def before(match: re.Match[str]) -> str:
+            start = text.rfind(" ", 0, match.start()) + 1
+            return day_of(match, start)
+
+        text = _MONTH_DAY.sub(before, text)
+    return text, days
 
 
 def _month_of(tokens: list[str], at: int, lang: str) -> int | None:
@@ -316,49 +350,63 @@ def _folded_months(lang: str) -> dict[str, int]:
     }
 
 
-def _month_birthday(text: str, lang: str, today: dt.date, ages: set[str]) -> dt.date | None:
+def _month_birthday(
+    text: str, lang: str, today: dt.date, ages: set[str], days: dict[int, int]
+) -> dt.date | None:
     """The birthday a month says beside an age ("wird im November 6" on 7 December 2026:
     15 November 2021; "ist im Februar 18 geworden": February 2008), or nothing. The age is
     the one read, or the one number beside the month. An age to come is reached at the
     month's next return, one reached at its last; the day is taken as the 15th (within
     the month of the message: a birthday to come at its end, one passed at its start)."""
-    tokens = _tokens(text, lang)
-    if not any(token.isdigit() for token in tokens):
+    if not any(token.isdigit() for token in _tokens(text, lang)):
         return None  # no age to go with a month: no month is looked for
     past_words = " ".join((_TURNED, _BORN))
     whole_past = set(_words(_BORN_WORDS))
     to_come = set(_words(" ".join((_TURNS, _TURNS_IN.get(lang, "")))))
     found: set[tuple[int, int, bool]] = set()
-    for at in range(len(tokens)):
-        month = _month_of(tokens, at, lang)
-        if month is None:
-            continue
-        near = range(max(0, at - MONTH_NEAR), min(len(tokens), at + MONTH_NEAR + 1))
-        coming = [i for i in near if tokens[i] in to_come]
-        past = [
-            i
-            for i in near
-            if (_starts(tokens[i], past_words) and tokens[i] not in to_come)
-            or tokens[i] in whole_past
-        ]
-        # the age right beside the month or the word that links them: "wird im November
-        # 6", "turns 6 in December"; not "wird im Oktober eingeschult, sie ist 6"
-        numbers = {
-            int(tokens[i])
-            for i in near
-            if tokens[i].isdigit()
-            and (str(int(tokens[i])) in ages or not ages)
-            and 0 < int(tokens[i]) <= MAX_AGE
-            and not (i + 1 < len(tokens) and _starts(tokens[i + 1], _SPAN))
-            and any(abs(i - j) <= 2 for j in (at, *coming, *past))
-        }
-        if not numbers and len(ages) == 1 and any(abs(i - at) <= 2 for i in past):
-            numbers = {int(next(iter(ages)))}  # "ist 6 Jahre alt und im Mai geboren"
-        if len(numbers) == 1 and (past or coming):
-            found.add((month, numbers.pop(), bool(coming)))
+    # within a sentence: "came in November. My son turned 6 on 20 October"
+    sentences = [_tokens(part, lang) for part in _SENTENCE_END.split(text)]
+    for tokens in sentences:
+        for at in range(len(tokens)):
+            month = _month_of(tokens, at, lang)
+            if month is None:
+                continue
+            near = range(max(0, at - MONTH_NEAR), min(len(tokens), at + MONTH_NEAR + 1))
+            coming = [i for i in near if tokens[i] in to_come]
+            past = [
+                i
+                for i in near
+                if (_starts(tokens[i], past_words) and tokens[i] not in to_come)
+                or tokens[i] in whole_past
+            ]
+            # the age right beside the month or the word that links them: "wird im November
+            # 6", "turns 6 in December"; not "wird im Oktober eingeschult, sie ist 6"
+            numbers = {
+                int(tokens[i])
+                for i in near
+                if tokens[i].isdigit()
+                and (str(int(tokens[i])) in ages or not ages)
+                and 0 < int(tokens[i]) <= MAX_AGE
+                and not (i + 1 < len(tokens) and _starts(tokens[i + 1], _SPAN))
+                and any(abs(i - j) <= 2 for j in (at, *coming, *past))
+            }
+            if not numbers and len(ages) == 1 and any(abs(i - at) <= 2 for i in past):
+                numbers = {int(next(iter(ages)))}  # "ist 6 Jahre alt und im Mai geboren"
+            if len(numbers) == 1 and (past or coming):
+                found.add((month, numbers.pop(), bool(coming)))
     if len(found) != 1:
         return None
     month, age, to_come_yet = found.pop()
+    if month in days:  # the day said too: "turned 6 on 20 October"
+        day = days[month]
+        if to_come_yet:  # its next return, today included
+            year = today.year + ((month, day) < (today.month, today.day))
+        else:  # its last
+            year = today.year - ((month, day) > (today.month, today.day))
+        try:
+            return dt.date(year - age, month, day)
+        except ValueError:  # "am 30. Februar"
+            return None
     if month == 8 and age >= 16:  # the school year begins on 1 August: the day decides
         return None
     if to_come_yet:

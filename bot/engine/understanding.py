@@ -32,7 +32,9 @@ turn jumps into offers where one keyword is not enough evidence:
   what only the other sentences name is the situation: no second matter, and no rival from
   another journey ("Wir bekommen Geld vom Jobcenter. Wer hilft bei der Wohnungssuche?" is
   who else helps); within the choice's journey it stays a rival, as the situation may be
-  what decides ("Wir sind noch in der Erstaufnahme. Wann geht die Schule los?");
+  what decides ("Wir sind noch in der Erstaufnahme. Wann geht die Schule los?"), and a
+  second matter when a question of the journey decides it ("Ich komme aus Rumänien. Was
+  kostet ein Integrationskurs?": the residence decides whether there is a course to pay);
   what the chosen answer's own text speaks of (its messages, not its buttons, in German and
   the family's language) is no second matter, nor a rival whose answer does not speak of the
   choice's words: "nie in der Schule … kann nicht lesen" is the school answer that tells of
@@ -49,11 +51,15 @@ turn jumps into offers where one keyword is not enough evidence:
 - a near word (no keyword said surely) is not made confident by its journey's name:
   Kurmanji "ez çi bikim" (what shall I do) beside "dibistan" is not "çi bînim" (what to
   bring);
+- a keyword whose words come from different sentences is weaker evidence than one said in
+  one sentence: a story names people and things around the question ("Our daughter is 3.
+  Am I entitled to an integration course?" is not the course for children);
 - a number is evidence only with its journey named ("16, welche Schule"), and without what
   it counts ("18", not "18 Jahre") it is offered, not answered;
 - a doctor's or hospital appointment is never booked from free text;
 - messages naming matters Lotse does not handle (courts, housing, driving licences, money
-  transfers, renewals of papers, phone contracts, complaints, bullying) are at most offered,
+  transfers, renewals of papers, phone contracts, complaints, bullying) are at most offered
+  (what only the situation's sentences name does not count: "my husband got a job here"),
   except as the answer that says who else helps (ki.yaml `elsewhere`) or when the chosen
   answer's text names the matter itself (BuT names Wohngeld with Kindergeld) or explains
   four words or more as written ("I work full time … a cheap German conversation group or a
@@ -76,9 +82,10 @@ from babel import Locale, UnknownLocaleError
 from rapidfuzz import fuzz, process
 
 from bot.engine.normalize import fold, sounds, without_article
+from bot.engine.slots import CHILD_PARSERS
 from bot.i18n import FALLBACK_LANGUAGE, LANGUAGES, SOURCE_LANGUAGE, arabic_letter
 from bot.knowledge.loader import KnowledgeBase, edges
-from bot.knowledge.models import ActionNode, AskNode, MenuNode, node_texts
+from bot.knowledge.models import ActionNode, AnswerNode, AskNode, MenuNode, RouteNode, node_texts
 
 CONFIDENT = 88.0  # a target this good (and clearly ahead) is taken at once
 CANDIDATE = 78.0  # targets this good are offered as "Did you mean …?"
@@ -94,6 +101,9 @@ FEW = 3  # a word of this many targets' keywords names a matter ("Jobcenter"), n
 SURE = 88.0  # a word met this well is surely said (not a near neighbour: "there"/"other")
 HINT = 85.0  # a word that only begins a longer word of the message: a candidate at most
 MAX_OFFERED = 3
+# A keyword whose words lie in different sentences counts this much less: "Our daughter is
+# 3. Am I entitled to an integration course?" is not the course for children
+SPREAD_PENALTY = 4.0
 DETAIL = 4  # a matter in one word beside four the choice explains is a detail (or elsewhere)
 SOUNDED = 8  # German keyword words this long are found written in Arabic letters too …
 SOUNDS = 5  # … when they have this many consonants ("kstnk": Gestattung), met this well:
@@ -138,6 +148,8 @@ class _Index:
     words: set[str] = field(default_factory=set)
     depth: dict[str, int] = field(default_factory=dict)  # steps from the journey's start
     above: dict[str, frozenset[str]] = field(default_factory=dict)  # nodes leading to it
+    # the answers a question about the family's situation decides (not a child's age)
+    decided: frozenset[str] = frozenset()
     spread: dict[str, int] = field(default_factory=dict)  # word -> how many targets use it
     # Lookup tables, so that a message's word finds its near forms without a scan:
     choices: list[str] = field(default_factory=list)  # the words, for rapidfuzz
@@ -502,6 +514,7 @@ def _index(kb: KnowledgeBase, lang: str) -> _Index:
     index.told = _told(kb, lang)
     index.depth = _depths(kb)
     index.above = _above(kb)
+    index.decided = _decided(kb)
     if len(_INDEXES) > 64:  # reloads make new knowledge bases; keep the cache small
         _INDEXES.clear()
     _INDEXES[key] = (kb, index)
@@ -600,6 +613,30 @@ def _above(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
             for _path, goto in edges(node):
                 parents.setdefault(kb.resolve(goto), set()).add(node_id)
     return {node_id: frozenset(parents.get(node_id, set()) - {node_id}) for node_id in kb.nodes}
+
+
+def _decided(kb: KnowledgeBase) -> frozenset[str]:
+    """The answers that a question about the family's situation leads to through its
+    route ("Welche Situation passt zu Ihnen?": the residence), not a child's age or birth
+    date (the dialogue reads those from the message itself)."""
+    found: set[str] = set()
+    todo = [
+        node.next
+        for node in kb.nodes.values()
+        if isinstance(node, AskNode) and node.parser not in CHILD_PARSERS
+    ]
+    seen: set[str] = set()
+    while todo:
+        node_id = kb.resolve(todo.pop())
+        if node_id in seen:
+            continue
+        seen.add(node_id)
+        node = kb.nodes[node_id]
+        if isinstance(node, RouteNode):
+            todo.extend([route.goto for route in node.routes] + [node.otherwise])
+        elif isinstance(node, AnswerNode):
+            found.add(node_id)
+    return frozenset(found)
 
 
 def _shared_start(one: str, other: str) -> int:
@@ -773,6 +810,7 @@ def _evidence(
     tokens = [token for clause in clauses for token in clause]
     negated = _negated(clauses, lang)
     scores = _word_scores(tokens, index, negated)
+    sentence_of = _sentence_of(text)
     written = set(re.findall(r"\w+", text))
     found: dict[str, _Evidence] = {}
     numbers = sorted({number for word in scores for number in index.using.get(word, ())})
@@ -796,6 +834,8 @@ def _evidence(
             for word, weight in zip(keyword.words, keyword.weights, strict=True)
         )
         value = keyword.factor * total / sum(keyword.weights)
+        if len({sentence_of[heard[word][1]] for word in keyword.meaning if word in heard}) > 1:
+            value -= SPREAD_PENALTY
         if value < CANDIDATE:
             continue
         said = {
@@ -895,18 +935,31 @@ def _rivals(
 
 
 def _situation(
-    kb: KnowledgeBase, found: dict[str, _Evidence], choice: str, told: frozenset[int]
+    kb: KnowledgeBase,
+    found: dict[str, _Evidence],
+    choice: str,
+    told: frozenset[int],
+    tokens: list[str],
 ) -> frozenset[int]:
     """Positions of the words that tell the family's situation rather than ask: the
     sentences other than those that ask (end in "?"; else the last one), when the chosen
-    answer answers an asking one. "Wir bekommen Geld vom Jobcenter. Wer hilft bei der
+    answer, or a menu of its journey, is in an asking one ("He has never been to school. Can
+    he still go to school here?"). "Wir bekommen Geld vom Jobcenter. Wer hilft bei der
     Wohnungssuche?" asks about the flat. Nothing when the choice is a menu: "Er war nie in
     der Schule und kann nicht lesen. Nimmt ihn die Schule?" is answered by the situation;
     nor when it is an action: "Das Zeugnis blieb in der Türkei. Geht die Anmeldung trotzdem?"
     asks about the missing report, not for an appointment."""
     if is_choice(kb, choice) or isinstance(kb.nodes[choice], ActionNode):
         return frozenset()
-    if not found[choice].tokens - told:  # the choice answers no asking sentence
+    journey = _journey(kb, choice)
+    # a word met in a telling sentence counts as asked when the asking one says it too
+    asked = {word for position, word in enumerate(tokens) if position not in told}
+    if not any(  # neither the choice nor its journey is in an asking sentence
+        position not in told or tokens[position] in asked
+        for target, evidence in found.items()
+        if target == choice or (_journey(kb, target) == journey and is_choice(kb, target))
+        for position in evidence.tokens
+    ):
         return frozenset()
     return told
 
@@ -934,6 +987,14 @@ def _asked_elsewhere(
         ):
             return None if _journey(kb, target) == _journey(kb, choice) else target
     return None
+
+
+def _sentence_of(text: str) -> list[int]:
+    """For each word position, the number of its sentence."""
+    found: list[int] = []
+    for number, part in enumerate(part for part in _SENTENCE.findall(text) if _clauses(part)):
+        found.extend([number] * sum(len(words) for words in _clauses(part)))
+    return found
 
 
 def _telling(text: str) -> frozenset[int]:
@@ -985,7 +1046,11 @@ def _other_matters(
         and any(
             specific
             and not where & explained
-            and not (situation and where <= situation)
+            and not (  # the situation, unless it is what a question of the journey decides
+                situation
+                and where <= situation
+                and (_journey(kb, target) != journey or target not in index.decided)
+            )
             and not where <= told
             for where, specific in evidence.complete
         )
@@ -1062,7 +1127,7 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
     choice, best = _choice(kb, found, ranked)
     telling = _telling(text)
     asked = _asked_elsewhere(kb, found, choice, ranked, telling)
-    situation = _situation(kb, found, choice, telling)
+    situation = _situation(kb, found, choice, telling, tokens)
     tells = _TellsOf(index, tokens)
     rivals = _rivals(kb, found, choice, ranked, tells, situation)
     clear = not rivals or best - rivals[0] >= MARGIN
@@ -1073,7 +1138,8 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
         and not _journey_named(kb, found, choice)
     )
     told = found[choice].literal | tells(choice)
-    unexplained = [token for position, token in enumerate(tokens) if position not in told]
+    # what only the situation names is no matter of its own ("my husband got a job here")
+    unexplained = [t for at, t in enumerate(tokens) if at not in told and at not in situation]
     elsewhere = (
         choice != kb.organisation.elsewhere
         and len(found[choice].written) < DETAIL
