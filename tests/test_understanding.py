@@ -903,3 +903,24 @@ def test_a_situation_the_journey_asks_about_is_offered_beside_the_question(
     child's age in the situation does not do that (test_context_words_are_no_second_matter)."""
     result = understand(kb_all, text, lang)
     assert result.kind == "offer" and result.targets[:2] == ("sk_costs", "sk_eu")
+
+
+def test_a_rival_made_of_the_situation_and_the_choices_words_is_none(
+    kb_all: KnowledgeBase,
+) -> None:
+    """ "School" told and "help" asked is not the help for school costs: the question asks
+    for help with a flat, and the school is the situation."""
+    text = (
+        "Здравейте, откакто дойдохме от Пловдив през лятото, живеем петима в една стая при "
+        "роднини. Децата вече ходят на училище, слава Богу. Къде мога да получа помощ, за да "
+        "намерим собствено жилище?"
+    )
+    assert jumps_to(kb_all, text, "bg") == "main_other_help"
+
+
+def test_case_management_helps_with_everything_at_once(kb_all: KnowledgeBase) -> None:
+    text = (
+        "Eine Familie hat gleichzeitig Post von Jobcenter, Ausländerbehörde und Schulamt. "
+        "Gibt es jemanden, der bei allem hilft?"
+    )
+    assert situation_verdict(kb_all, Case(text, "de", "main_case_management")) == "correct"

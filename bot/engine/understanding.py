@@ -929,7 +929,15 @@ def _rivals(
             found[target].tokens <= tells(choice) and not found[choice].tokens <= tells(target)
         )
         and not (  # the situation of another journey; within one, it may be what decides
-            situation and found[target].tokens <= situation and _journey(kb, target) != journey
+            situation
+            and _journey(kb, target) != journey
+            and (
+                found[target].tokens <= situation
+                or (  # or its words beyond the choice's, while the choice's own are asked
+                    found[target].tokens - found[choice].tokens <= situation
+                    and bool(found[choice].tokens - found[target].tokens - situation)
+                )
+            )
         )
     ]
 
