@@ -159,6 +159,12 @@ SITUATION_SETS = (
         "failures read after a first run of 51 % / 6.9 %",
         dt.date(2026, 12, 7),
     ),
+    SituationSet(
+        "situations/heldout11",
+        "Whole situations, held-out set 11 (phone-typed in a second script, mixed families)",
+        "first run 68 % / 9.7 %, failures not read",
+        dt.date(2026, 12, 7),
+    ),
 )
 
 
