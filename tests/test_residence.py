@@ -128,3 +128,19 @@ def test_an_unclear_situation_is_asked_again_with_its_buttons(
     assert "Situation, die zu Ihnen passt" in replies[0].text
     labels = [button.label for reply in replies for button in reply.buttons]
     assert "Ich habe eine Duldung" in labels and "Ich weiß es nicht" in labels
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ich habe § 25 Abs. 2.", "recognised"),
+        ("Aufenthaltserlaubnis nach §25 Abs 1", "recognised"),
+        ("у меня вид на жительство § 25 Abs. 5", None),  # humanitarian: a legal question
+        ("§ 25 (4) AufenthG", None),
+        ("§25 Absatz 3", None),
+    ],
+)
+def test_paragraph_25_is_protection_only_in_its_first_two_subsections(
+    text: str, expected: str | None
+) -> None:
+    assert residence(text, "de", weak=False) == expected

@@ -507,6 +507,15 @@ DECEMBER_7 = dt.date(2026, 12, 7)
         ("tr", "Oğlum 15 Ekim'de 6 yaşına girdi", "15.10.2020", "6"),
         # another month in another sentence is no birthday
         ("en", "We came in November. My son turned 6 on 20 October.", "20.10.2020", "6"),
+        # … nor one without a day beside the one with its day
+        ("en", "He came in July, he turned 18 on 2 September.", "02.09.2008", "18"),
+        # a word for the birthday, the age said
+        ("de", "Mein Sohn ist 5, sein Geburtstag ist am 3. Oktober.", "03.10.2021", "5"),
+        ("ru", "docheri 5 let, den rozhdeniya 3 oktyabrya", "03.10.2021", "5"),
+        ("ku", "kurê min 5 salî ye, rojbûna wî 20ê Mijdarê ye", "20.11.2021", "5"),
+        # "became" in Turkish and in Arabic written in Latin letters ("3omro": عمره)
+        ("tr", "kızım mart ayında 18 oldu", "15.03.2008", "18"),
+        ("ar", "ibni sar 3omro 18 b 12 October", "12.10.2008", "18"),
     ],
 )
 def test_a_month_beside_an_age_says_the_birthday(

@@ -140,7 +140,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
 }
 _STRONG_PATTERNS = (
     ("ukraine", re.compile(r"§\s*24(?!\d)")),
-    ("recognised", re.compile(r"§\s*25(?!\d)")),
+    # § 25 Abs. 1 or 2 (protection); not Abs. 3 to 5 (humanitarian: a legal question)
+    ("recognised", re.compile(r"§\s*25(?!\d)(?!\s*(?:Abs\.?|Absatz|\()\s*[3-5])")),
     ("eu", re.compile(r"(?<!\w)(?:EU|UE|ЕС|ЄС)(?!\w)")),  # capitals: Romanian "eu" is "I"
 )
 # Where a person comes from, and a permit of some kind: weak evidence.

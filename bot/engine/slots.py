@@ -110,10 +110,16 @@ _TURNS = (
 )
 # … and short words that say so in one language only (Ukrainian "ще" is "still")
 _TURNS_IN = {"en": "will", "bg": "ще", "ro": "va face", "ar": "رح راح", "ku": "dibe"}
-_BORN = "geboren born родил народи роден родена urodz născut nascut doğdu dogdu doğum dogum"
+_BORN = (
+    "geboren born родил народи роден родена urodz născut nascut doğdu dogdu doğum dogum "
+    # a word for the birthday: "ist 5, Geburtstag am 3. Oktober", "den rozhdeniya 3 oktyabrya"
+    "geburtstag birthday рожден народж naștere nastere rojbûn rojbun ميلاد تولد زوکړ کالیز"
+)
 # … and, as whole words, "was born" and "became" where a word beginning so is something
 # else ("ولدي" is "my boy"; Kurmanji "bû" is short)
-_BORN_WORDS = "ولد ولدت انولد انولدت مواليد متولد شد شو صار صارت زیږېدلی زیږیدلی dayik bû"
+_BORN_WORDS = (
+    "ولد ولدت انولد انولدت مواليد متولد شد شو صار صارت sar saret زیږېدلی زیږیدلی dayik bû oldu"
+)
 MONTH_NEAR = 4  # the age and the word that links it lie this close to the month
 _SENTENCE_END = re.compile(r"(?<=[^\d\s])[.!?؟]+\s+")  # not "11. Klasse"
 
@@ -145,10 +151,15 @@ def _words(listing: str) -> tuple[str, ...]:
     return tuple(sorted({fold(word) for word in listing.split()}, key=len, reverse=True))
 
 
+_ARABIZI = re.compile(r"(?<![\d\w])\d(?=[a-z])")
+
+
 def _tokens(text: str, lang: str | None = None) -> list[str]:
     """The message folded into words, number words (of German, English and `lang`) as
     digits, "13jährig" as "13 jahrig"."""
     folded = fold(spelled_to_digits(ascii_digits(text), lang or "de"))
+    if lang == "ar":  # Arabic in Latin letters writes letters as digits: "3omro" is عمره
+        folded = _ARABIZI.sub("", folded)
     return re.findall(r"\d+|[^\W\d_]+", folded)
 
 
@@ -287,7 +298,7 @@ def said_all(text: str, *, today: dt.date, lang: str) -> dict[str, tuple[str, ..
 # A day of the month right before its name ("am 2. Oktober", "on 20 October", "3 listopada",
 # "pe 12 octombrie", "на 5 септември"), or right after it in English as an ordinal ("October
 # 20th"; not "September 18": "im September 18 geworden" is an age)
-_DAY_MONTH = re.compile(r"(?<![\d.,/:])(\d{1,2})(?:\.|st|nd|rd|th)?\s+(?=[^\W\d_])")
+_DAY_MONTH = re.compile(r"(?<![\d.,/:])(\d{1,2})(?:\.|st|nd|rd|th|ê|-?го)?\s+(?=[^\W\d_])")
 _MONTH_DAY = re.compile(r"(?<=[^\W\d_])\s+(\d{1,2})(?:st|nd|rd|th)(?![\w.,/:])")
 
 
@@ -390,10 +401,12 @@ def _month_birthday(
                 and not (i + 1 < len(tokens) and _starts(tokens[i + 1], _SPAN))
                 and any(abs(i - j) <= 2 for j in (at, *coming, *past))
             }
-            if not numbers and len(ages) == 1 and any(abs(i - at) <= 2 for i in past):
+            if not numbers and len(ages) == 1 and past:
                 numbers = {int(next(iter(ages)))}  # "ist 6 Jahre alt und im Mai geboren"
             if len(numbers) == 1 and (past or coming):
                 found.add((month, numbers.pop(), bool(coming)))
+    if len(found) > 1:  # "came in July, turned 18 on 2 September": the one with its day
+        found = {reading for reading in found if reading[0] in days}
     if len(found) != 1:
         return None
     month, age, to_come_yet = found.pop()

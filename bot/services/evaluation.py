@@ -162,7 +162,7 @@ SITUATION_SETS = (
     SituationSet(
         "situations/heldout11",
         "Whole situations, held-out set 11 (phone-typed in a second script, mixed families)",
-        "first run 68 % / 9.7 %, failures not read",
+        "failures read after a first run of 68 % / 9.7 %",
         dt.date(2026, 12, 7),
     ),
 )
