@@ -135,12 +135,12 @@ def test_an_unclear_situation_is_asked_again_with_its_buttons(
     [
         ("Ich habe § 25 Abs. 2.", "recognised"),
         ("Aufenthaltserlaubnis nach §25 Abs 1", "recognised"),
-        ("у меня вид на жительство § 25 Abs. 5", None),  # humanitarian: a legal question
-        ("§ 25 (4) AufenthG", None),
-        ("§25 Absatz 3", None),
+        ("у меня вид на жительство § 25 Abs. 5", "humanitarian"),  # a legal question
+        ("§ 25 (4) AufenthG", "humanitarian"),
+        ("§25 Absatz 3", "humanitarian"),
     ],
 )
 def test_paragraph_25_is_protection_only_in_its_first_two_subsections(
-    text: str, expected: str | None
+    text: str, expected: str
 ) -> None:
     assert residence(text, "de", weak=False) == expected
