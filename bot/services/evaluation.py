@@ -165,6 +165,12 @@ SITUATION_SETS = (
         "failures read after a first run of 68 % / 9.7 %",
         dt.date(2026, 12, 7),
     ),
+    SituationSet(
+        "situations/heldout12",
+        "Whole situations, held-out set 12 (worried parents, a concrete detail)",
+        "first run 72 % / 7.6 %, failures not read",
+        dt.date(2026, 12, 7),
+    ),
 )
 
 
