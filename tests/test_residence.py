@@ -135,12 +135,14 @@ def test_an_unclear_situation_is_asked_again_with_its_buttons(
     [
         ("Ich habe § 25 Abs. 2.", "recognised"),
         ("Aufenthaltserlaubnis nach §25 Abs 1", "recognised"),
-        ("у меня вид на жительство § 25 Abs. 5", "humanitarian"),  # a legal question
-        ("§ 25 (4) AufenthG", "humanitarian"),
-        ("§25 Absatz 3", "humanitarian"),
+        ("у меня вид на жительство § 25 Abs. 5", "other"),  # a legal question
+        ("§ 25 (4) AufenthG", "other"),
+        ("§25 Absatz 3", "other"),
+        ("Ich habe nur eine Fiktionsbescheinigung.", "other"),
+        ("Mein § 24 ist abgelaufen, jetzt habe ich eine Fiktionsbescheinigung.", None),  # two
     ],
 )
 def test_paragraph_25_is_protection_only_in_its_first_two_subsections(
-    text: str, expected: str
+    text: str, expected: str | None
 ) -> None:
     assert residence(text, "de", weak=False) == expected

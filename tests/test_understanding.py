@@ -924,3 +924,13 @@ def test_case_management_helps_with_everything_at_once(kb_all: KnowledgeBase) ->
         "Gibt es jemanden, der bei allem hilft?"
     )
     assert situation_verdict(kb_all, Case(text, "de", "main_case_management")) == "correct"
+
+
+def test_on_a_tie_the_target_that_explains_more_comes_first(kb_all: KnowledgeBase) -> None:
+    """The course menu and the status question score alike; the question explains "who has
+    the right" and "the conditions" too, so it is asked, not what the course is."""
+    text = (
+        "السلام عليكم، بدي أسجل بكورس الاندماج Integrationskurs. مين عنده الحق يدخل هالكورس؟ "
+        "شو الشروط؟"
+    )
+    assert situation_verdict(kb_all, Case(text, "ar", "sk_status")) == "correct"

@@ -1,8 +1,8 @@
 """The residence situation a message names, for the question who may take an
 Integrationskurs (knowledge/flows/sprachkurs.yaml, `sk_status`): "recognised" (refugee
 protection, family reunion, a first residence permit), "eu", "ukraine" (§ 24), "asylum"
-(Aufenthaltsgestattung), "duldung" or "humanitarian" (§ 25 Abs. 3 to 5: a legal question,
-answered by the route's `otherwise`), in the languages Lotse speaks.
+(Aufenthaltsgestattung), "duldung" or "other" (§ 25 Abs. 3 to 5, a Fiktionsbescheinigung:
+a legal question, answered by the route's `otherwise`), in the languages Lotse speaks.
 
 Two kinds of evidence, so that a plain word does not outvote a status: explicit status
 words ("Duldung", "Asylverfahren", "§ 24", "статус біженця", "لم الشمل") are strong;
@@ -31,7 +31,7 @@ from functools import cache
 
 from bot.engine.normalize import Match, Phrase, fold, name_phrase, phrase_matches, without_article
 
-SITUATIONS = ("recognised", "eu", "ukraine", "asylum", "duldung", "humanitarian")
+SITUATIONS = ("recognised", "eu", "ukraine", "asylum", "duldung", "other")
 
 # Status words, strong evidence. Phrases: consecutive words, each a word beginning.
 _STRONG: dict[str, tuple[str, ...]] = {
@@ -54,6 +54,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         "daxwaza penaber",
     ),
     "duldung": ("Duldung", "geduldet", "toleration", "tolerated stay", "дульдунг", "دولدون"),
+    # a paper that keeps the old status until the office decides: a legal question
+    "other": ("Fiktionsbescheinigung", "фикционсбешайнигунг", "фиктивк", "фіктивк"),
     "ukraine": (
         "paragraph 24",
         "paragraf 24",
@@ -144,7 +146,7 @@ _STRONG_PATTERNS = (
     # § 25 Abs. 1 or 2 (protection); Abs. 3 to 5 are humanitarian permits, with no claim
     # to a course as such: a legal question (the status route's `otherwise`)
     ("recognised", re.compile(r"§\s*25(?!\d)(?!\s*(?:Abs\.?|Absatz|\()\s*[3-5])")),
-    ("humanitarian", re.compile(r"§\s*25\s*(?:Abs\.?|Absatz|\()\s*[3-5]")),
+    ("other", re.compile(r"§\s*25\s*(?:Abs\.?|Absatz|\()\s*[3-5]")),
     ("eu", re.compile(r"(?<!\w)(?:EU|UE|ЕС|ЄС)(?!\w)")),  # capitals: Romanian "eu" is "I"
 )
 # Where a person comes from, and a permit of some kind: weak evidence.

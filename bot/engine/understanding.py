@@ -865,6 +865,11 @@ def _evidence(
     return {t: e for t, e in found.items() if not e.numeric or _journey(kb, t) in named}
 
 
+def _explains(evidence: _Evidence) -> int:
+    """How many words of the message a target explains, for ties (a language's name: 0)."""
+    return 0 if evidence.weak else len(evidence.tokens)
+
+
 def _journey_named(kb: KnowledgeBase, found: dict[str, _Evidence], answer: str) -> bool:
     """A menu of the answer's journey matched words of the message the answer did not."""
     if is_choice(kb, answer):
@@ -1131,7 +1136,11 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
     for target in by_target:
         if not is_choice(kb, target) and _journey(kb, target) in named:
             by_target[target] += CONTEXT_BONUS
-    ranked = sorted(by_target.items(), key=lambda item: (-item[1], item[0]))
+    # on a tie, the target that explains more of the message first (not by a language's
+    # name: "на немецкий язык" names the language, whatever else has that name too)
+    ranked = sorted(
+        by_target.items(), key=lambda item: (-item[1], -_explains(found[item[0]]), item[0])
+    )
     choice, best = _choice(kb, found, ranked)
     telling = _telling(text)
     asked = _asked_elsewhere(kb, found, choice, ranked, telling)

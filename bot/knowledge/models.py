@@ -73,7 +73,7 @@ class AskNode(_Findable):
     the first school day by the 30 September rule) and <slot>_age_aug1 (age at the start
     of the current school year); conditions can always read `school_year`. `residence`
     reads a residence situation from what the family writes (bot/engine/residence.py):
-    "recognised", "eu", "ukraine", "asylum", "duldung" or "humanitarian"."""
+    "recognised", "eu", "ukraine", "asylum", "duldung" or "other"."""
 
     type: Literal["ask"]
     text: Text
