@@ -804,13 +804,18 @@ def is_choice(kb: KnowledgeBase, target: str) -> bool:
 
 
 def _evidence(
-    kb: KnowledgeBase, index: _Index, clauses: list[list[str]], text: str, lang: str
+    kb: KnowledgeBase,
+    index: _Index,
+    clauses: list[list[str]],
+    text: str,
+    lang: str,
+    sentence_of: list[int],
 ) -> dict[str, _Evidence]:
-    """Every target some keyword of which the message matches well enough."""
+    """Every target some keyword of which the message matches well enough (`sentence_of`:
+    each word position's sentence)."""
     tokens = [token for clause in clauses for token in clause]
     negated = _negated(clauses, lang)
     scores = _word_scores(tokens, index, negated)
-    sentence_of = _sentence_of(text)
     written = set(re.findall(r"\w+", text))
     found: dict[str, _Evidence] = {}
     numbers = sorted({number for word in scores for number in index.using.get(word, ())})
@@ -1002,29 +1007,21 @@ def _asked_elsewhere(
     return None
 
 
-def _sentence_of(text: str) -> list[int]:
-    """For each word position, the number of its sentence."""
-    found: list[int] = []
-    for number, part in enumerate(part for part in _SENTENCE.findall(text) if _clauses(part)):
-        found.extend([number] * sum(len(words) for words in _clauses(part)))
-    return found
-
-
-def _telling(text: str) -> frozenset[int]:
-    """Positions of the words of the sentences that do not ask (end in "?"; else the last
-    one asks)."""
+def _sentences(text: str) -> tuple[list[int], frozenset[int]]:
+    """For each word position, the number of its sentence; and the positions of the words
+    of the sentences that do not ask (end in "?"; else the last one asks)."""
     sentences = [part for part in _SENTENCE.findall(text) if _clauses(part)]
     asking = [part.rstrip().endswith(("?", "؟")) for part in sentences]
     if asking and not any(asking):
         asking[-1] = True
+    number_of: list[int] = []
     told: set[int] = set()
-    start = 0
-    for part, asks in zip(sentences, asking, strict=True):
+    for number, (part, asks) in enumerate(zip(sentences, asking, strict=True)):
         size = sum(len(words) for words in _clauses(part))
         if not asks:
-            told.update(range(start, start + size))
-        start += size
-    return frozenset(told)
+            told.update(range(len(number_of), len(number_of) + size))
+        number_of.extend([number] * size)
+    return number_of, frozenset(told)
 
 
 def _other_matters(
@@ -1111,7 +1108,8 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
     if not tokens:
         return Understanding("none")
     index = _index(kb, lang)
-    found = _evidence(kb, index, clauses, text, lang)
+    sentence_of, telling = _sentences(text)
+    found = _evidence(kb, index, clauses, text, lang, sentence_of)
     if _medical(tokens):  # a doctor's appointment is not the KI's: never book it
         found = {t: e for t, e in found.items() if not _is_booking(kb, t)}
     strong = {t: e for t, e in found.items() if not e.weak}
@@ -1142,7 +1140,6 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
         by_target.items(), key=lambda item: (-item[1], -_explains(found[item[0]]), item[0])
     )
     choice, best = _choice(kb, found, ranked)
-    telling = _telling(text)
     asked = _asked_elsewhere(kb, found, choice, ranked, telling)
     situation = _situation(kb, found, choice, telling, tokens)
     tells = _TellsOf(index, tokens)
