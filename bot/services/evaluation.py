@@ -168,7 +168,7 @@ SITUATION_SETS = (
     SituationSet(
         "situations/heldout12",
         "Whole situations, held-out set 12 (worried parents, a concrete detail)",
-        "first run 72 % / 7.6 %, failures not read",
+        "failures read after a first run of 72 % / 7.6 %",
         dt.date(2026, 12, 7),
     ),
 )
