@@ -139,6 +139,11 @@ def test_an_unclear_situation_is_asked_again_with_its_buttons(
         ("§ 25 (4) AufenthG", "other"),
         ("§25 Absatz 3", "other"),
         ("Ich habe nur eine Fiktionsbescheinigung.", "other"),
+        ("Fiktions-Bescheinigung", "other"),
+        ("§ 25, Abs. 5", "other"),
+        ("§ 25 para. 5", "other"),
+        ("вид на жительство § 25 п. 5", "other"),
+        ("§ 25a", "other"),  # well-integrated young people: a legal question too
         ("Mein § 24 ist abgelaufen, jetzt habe ich eine Fiktionsbescheinigung.", None),  # two
     ],
 )

@@ -55,7 +55,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
     ),
     "duldung": ("Duldung", "geduldet", "toleration", "tolerated stay", "дульдунг", "دولدون"),
     # a paper that keeps the old status until the office decides: a legal question
-    "other": ("Fiktionsbescheinigung", "фикционсбешайнигунг", "фиктивк", "фіктивк"),
+    "other": ("Fiktionsbescheinigung", "Fiktions", "фикционсбешайнигунг", "фиктивк", "фіктивк"),
     "ukraine": (
         "paragraph 24",
         "paragraf 24",
@@ -141,12 +141,16 @@ _STRONG: dict[str, tuple[str, ...]] = {
         "yekîtiya ewrop",
     ),
 }
+# "Abs. 5", ", Abs. 5", "(5)", "para. 5", "п. 5", "ust. 5", "alin. 5", "fıkra 5", "فقرة 5"
+_SUBSECTION = (
+    r"\s*,?\s*(?:Abs\.?|Absatz|para\.?|paragraph|п\.|пункт|ust\.?|alin\.?|fıkra|فقرة|\()\s*"
+)
 _STRONG_PATTERNS = (
     ("ukraine", re.compile(r"§\s*24(?!\d)")),
     # § 25 Abs. 1 or 2 (protection); Abs. 3 to 5 are humanitarian permits, with no claim
     # to a course as such: a legal question (the status route's `otherwise`)
-    ("recognised", re.compile(r"§\s*25(?!\d)(?!\s*(?:Abs\.?|Absatz|\()\s*[3-5])")),
-    ("other", re.compile(r"§\s*25\s*(?:Abs\.?|Absatz|\()\s*[3-5]")),
+    ("recognised", re.compile(rf"§\s*25(?![\da-z])(?!{_SUBSECTION}[3-5])")),
+    ("other", re.compile(rf"§\s*25(?:{_SUBSECTION}[3-5]|a|b)(?!\d)")),
     ("eu", re.compile(r"(?<!\w)(?:EU|UE|ЕС|ЄС)(?!\w)")),  # capitals: Romanian "eu" is "I"
 )
 # Where a person comes from, and a permit of some kind: weak evidence.

@@ -20,7 +20,10 @@ A birthday said only as a month beside an age counts as a birth date on the mont
 "wird im November 6" at its next return, "ist im Februar 18 geworden" or "im Mai geboren"
 at its last (`_month_birthday`); at 16 or more not for August, where 1 August decides. At 5,
 6 and 18 the day rarely matters beyond the month: the school-entry cut-off is 30 September,
-the end of a school year 31 July.
+the end of a school year 31 July. A day written right before the month's name ("am 2.
+Oktober 18 geworden", "turned 6 on 20 October") is that birthday's day and no age, when the
+message names that month once and gives it one day (not "am 1. August gekommen … im August
+18 geworden"); the age and its link are looked for within the month's sentence.
 
 A residence situation ("Duldung", "aus der Ukraine", "статус біженця") is read by
 bot/engine/residence.py; `said` gives the whole message for it under "residence".
@@ -97,7 +100,7 @@ _CHILD_WORDS = (
 # Words that say a child reached an age on a day ("ist 18 geworden", "turned 18",
 # "исполнилось 18", "skończył 18 lat"), as written, folded when first used. Not the
 # Persian, Pashto or Kurmanji words for "became": they also say "was born".
-_TURNED = "geworden turned turns исполн виповн навърш skończ ukończ doldu girdi implin împlin بلغ"
+_TURNED = "geworden turned turns исполн виповн навърш skończ ukończ doldu implin împlin بلغ"
 # A month beside an age and such a word, or one that says an age is still to come, or a
 # word for "born", says in which month the child's birthday is: "ist im Februar 18
 # geworden", "wird im November 6", "turns 6 in December", "skończy 6 lat w październiku",
@@ -110,16 +113,13 @@ _TURNS = (
 )
 # … and short words that say so in one language only (Ukrainian "ще" is "still")
 _TURNS_IN = {"en": "will", "bg": "ще", "ro": "va face", "ar": "رح راح", "ku": "dibe"}
-_BORN = (
-    "geboren born родил народи роден родена urodz născut nascut doğdu dogdu doğum dogum "
-    # a word for the birthday: "ist 5, Geburtstag am 3. Oktober", "den rozhdeniya 3 oktyabrya"
-    "geburtstag birthday рожден народж naștere nastere rojbûn rojbun ميلاد تولد زوکړ کالیز"
-)
+_BORN = "geboren born родил народи роден родена urodz născut nascut doğdu dogdu doğum dogum"
+# A word for the birthday itself: it links a month to the age said anywhere in the sentence
+# ("ist 5, sein Geburtstag ist am 3. Oktober", "den rozhdeniya 3 oktyabrya")
+_BIRTHDAY = "geburtstag birthday рожден народж naștere nastere rojbûn rojbun ميلاد تولد زوکړ کالیز"
 # … and, as whole words, "was born" and "became" where a word beginning so is something
 # else ("ولدي" is "my boy"; Kurmanji "bû" is short)
-_BORN_WORDS = (
-    "ولد ولدت انولد انولدت مواليد متولد شد شو صار صارت sar saret زیږېدلی زیږیدلی dayik bû oldu"
-)
+_BORN_WORDS = "ولد ولدت انولد انولدت مواليد متولد شد شو صار صارت زیږېدلی زیږیدلی dayik bû"
 MONTH_NEAR = 4  # the age and the word that links it lie this close to the month
 _SENTENCE_END = re.compile(r"(?<=[^\d\s])[.!?؟]+\s+")  # not "11. Klasse"
 
@@ -151,12 +151,13 @@ def _words(listing: str) -> tuple[str, ...]:
     return tuple(sorted({fold(word) for word in listing.split()}, key=len, reverse=True))
 
 
-_ARABIZI = re.compile(r"(?<![\d\w])\d(?=[a-z])")
+_ARABIZI = re.compile(r"(?<![\d\w])[235789](?=[a-z])")  # 3 ع, 7 ح, 5 خ, 2 ء …
 
 
 def _tokens(text: str, lang: str | None = None) -> list[str]:
     """The message folded into words, number words (of German, English and `lang`) as
-    digits, "13jährig" as "13 jahrig"."""
+    digits, "13jährig" as "13 jahrig"; in Arabic, a digit that stands for a letter at a
+    word's start ("3omro", "5alas") is dropped."""
     folded = fold(spelled_to_digits(ascii_digits(text), lang or "de"))
     if lang == "ar":  # Arabic in Latin letters writes letters as digits: "3omro" is عمره
         folded = _ARABIZI.sub("", folded)
@@ -305,15 +306,36 @@ _MONTH_DAY = re.compile(r"(?<=[^\W\d_])\s+(\d{1,2})(?:st|nd|rd|th)(?![\w.,/:])")
 def _month_days(text: str, lang: str) -> tuple[str, dict[int, int]]:
     """The text without the days of months it names (they are no ages: "ist am 2. Oktober
     18 geworden" is 18), and those days per month ({10: 2})."""
-    days: dict[int, int] = {}
+    said: dict[int, set[int]] = {}
+    names = _folded_months(lang)
 
     def day_of(match: re.Match[str], month_at: int) -> str:
         day = int(match.group(1))
-        words = _tokens(text[month_at : month_at + 40], lang) if month_at >= 0 else []
-        month = _month_of(words, 0, lang) if words else None
+        written = text[month_at : month_at + 40].split()
+        words = _tokens(" ".join(written[:2]), lang)
+        # the month's name, with at most a short ending ("Mijdarê"), not a word that a
+        # short name begins ("6 maybe 7"); in English with its capital ("6 may I ask")
+        month = names.get(" ".join(words[:2])) or next(
+            (
+                number
+                for name, number in names.items()
+                if words
+                and (
+                    words[0] == name
+                    or (
+                        len(name) >= 4
+                        and words[0].startswith(name)
+                        and len(words[0]) <= len(name) + 2
+                    )
+                )
+            ),
+            None,
+        )
+        if lang == "en" and written and not written[0][:1].isupper():
+            month = None
         if month is None or not 1 <= day <= 31:
             return match.group(0)
-        days[month] = day
+        said.setdefault(month, set()).add(day)
         return " " * len(match.group(0))
 
     text = _DAY_MONTH.sub(lambda match: day_of(match, match.end()), text)
@@ -324,7 +346,8 @@ def _month_days(text: str, lang: str) -> tuple[str, dict[int, int]]:
             return day_of(match, start)
 
         text = _MONTH_DAY.sub(before, text)
-    return text, days
+    # two days of one month ("am 1. August gekommen … im August 18 geworden"): neither
+    return text, {month: days.pop() for month, days in said.items() if len(days) == 1}
 
 
 def _month_of(tokens: list[str], at: int, lang: str) -> int | None:
@@ -367,15 +390,18 @@ def _month_birthday(
     """The birthday a month says beside an age ("wird im November 6" on 7 December 2026:
     15 November 2021; "ist im Februar 18 geworden": February 2008), or nothing. The age is
     the one read, or the one number beside the month. An age to come is reached at the
-    month's next return, one reached at its last; the day is taken as the 15th (within
-    the month of the message: a birthday to come at its end, one passed at its start)."""
+    month's next return, one reached at its last; the day is `days`' for the month when
+    the month is named once, else the 15th (within the month of the message: a birthday to
+    come at its end, one passed at its start)."""
     if not any(token.isdigit() for token in _tokens(text, lang)):
         return None  # no age to go with a month: no month is looked for
     past_words = " ".join((_TURNED, _BORN))
     whole_past = set(_words(_BORN_WORDS))
     to_come = set(_words(" ".join((_TURNS, _TURNS_IN.get(lang, "")))))
     found: set[tuple[int, int, bool]] = set()
-    # within a sentence: "came in November. My son turned 6 on 20 October"
+    seen: dict[int, int] = {}  # how often each month is named
+    # the age and its link within the month's sentence: "came in November. My son turned 6
+    # on 20 October"
     sentences = [_tokens(part, lang) for part in _SENTENCE_END.split(text)]
     for tokens in sentences:
         for at in range(len(tokens)):
@@ -392,25 +418,42 @@ def _month_birthday(
             ]
             # the age right beside the month or the word that links them: "wird im November
             # 6", "turns 6 in December"; not "wird im Oktober eingeschult, sie ist 6"
+            # (an age read elsewhere, one more than it for an age to come, or any number
+            # right beside: "ist 5 und wird am 3. September 6", "am 20. Oktober 6 geworden,
+            # meine Tochter ist 9")
+            links = (at, *coming, *past)
             numbers = {
                 int(tokens[i])
                 for i in near
                 if tokens[i].isdigit()
-                and (str(int(tokens[i])) in ages or not ages)
-                and 0 < int(tokens[i]) <= MAX_AGE
+                and (
+                    str(int(tokens[i])) in ages
+                    or not ages
+                    or (coming and str(int(tokens[i]) - 1) in ages)
+                    or any(abs(i - j) == 1 for j in links)
+                )
+                and (1 < int(tokens[i]) <= MAX_AGE or tokens[i] in ages)  # "the older one"
                 and not (i + 1 < len(tokens) and _starts(tokens[i + 1], _SPAN))
-                and any(abs(i - j) <= 2 for j in (at, *coming, *past))
+                and any(abs(i - j) <= 2 for j in links)
             }
-            if not numbers and len(ages) == 1 and past:
+            if coming and len(numbers) == 2 and max(numbers) - min(numbers) == 1:
+                numbers = {max(numbers)}  # the age now and the one to come: the one to come
+            birthday = [i for i in near if _starts(tokens[i], _BIRTHDAY)]
+            if (
+                not numbers
+                and len(ages) == 1
+                and (birthday or any(abs(i - at) <= 2 for i in past))
+            ):
                 numbers = {int(next(iter(ages)))}  # "ist 6 Jahre alt und im Mai geboren"
-            if len(numbers) == 1 and (past or coming):
+            if len(numbers) == 1 and (past or coming or birthday):
                 found.add((month, numbers.pop(), bool(coming)))
+            seen[month] = seen.get(month, 0) + 1
     if len(found) > 1:  # "came in July, turned 18 on 2 September": the one with its day
         found = {reading for reading in found if reading[0] in days}
     if len(found) != 1:
         return None
     month, age, to_come_yet = found.pop()
-    if month in days:  # the day said too: "turned 6 on 20 October"
+    if month in days and seen.get(month) == 1:  # the day said too: "turned 6 on 20 October"
         day = days[month]
         if to_come_yet:  # its next return, today included
             year = today.year + ((month, day) < (today.month, today.day))

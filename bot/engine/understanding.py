@@ -52,8 +52,9 @@ turn jumps into offers where one keyword is not enough evidence:
   Kurmanji "ez çi bikim" (what shall I do) beside "dibistan" is not "çi bînim" (what to
   bring);
 - a keyword whose words come from different sentences is weaker evidence than one said in
-  one sentence: a story names people and things around the question ("Our daughter is 3.
-  Am I entitled to an integration course?" is not the course for children);
+  one sentence: a story names people and things around the question ("Sie ist mit ihren
+  zwei Söhnen hier und hat § 24. Kommt sie in einen Integrationskurs?" is not the course
+  for children);
 - a number is evidence only with its journey named ("16, welche Schule"), and without what
   it counts ("18", not "18 Jahre") it is offered, not answered;
 - a doctor's or hospital appointment is never booked from free text;
@@ -101,8 +102,9 @@ FEW = 3  # a word of this many targets' keywords names a matter ("Jobcenter"), n
 SURE = 88.0  # a word met this well is surely said (not a near neighbour: "there"/"other")
 HINT = 85.0  # a word that only begins a longer word of the message: a candidate at most
 MAX_OFFERED = 3
-# A keyword whose words lie in different sentences counts this much less: "Our daughter is
-# 3. Am I entitled to an integration course?" is not the course for children
+# A keyword whose words lie in different sentences counts this much less: "Sie ist mit ihren
+# zwei Söhnen hier und hat § 24. Kommt sie in einen Integrationskurs?" is not the course for
+# children
 SPREAD_PENALTY = 4.0
 DETAIL = 4  # a matter in one word beside four the choice explains is a detail (or elsewhere)
 SOUNDED = 8  # German keyword words this long are found written in Arabic letters too …
@@ -816,6 +818,9 @@ def _evidence(
     tokens = [token for clause in clauses for token in clause]
     negated = _negated(clauses, lang)
     scores = _word_scores(tokens, index, negated)
+    in_sentences: dict[str, frozenset[int]] = {}
+    for position, token in enumerate(tokens):
+        in_sentences[token] = in_sentences.get(token, frozenset()) | {sentence_of[position]}
     written = set(re.findall(r"\w+", text))
     found: dict[str, _Evidence] = {}
     numbers = sorted({number for word in scores for number in index.using.get(word, ())})
@@ -839,7 +844,12 @@ def _evidence(
             for word, weight in zip(keyword.words, keyword.weights, strict=True)
         )
         value = keyword.factor * total / sum(keyword.weights)
-        if len({sentence_of[heard[word][1]] for word in keyword.meaning if word in heard}) > 1:
+        # in different sentences, wherever its words are said ("Mein Sohn ist 10. Darf mein
+        # Sohn in den Integrationskurs?" says both in the second)
+        places = [
+            in_sentences[tokens[heard[word][1]]] for word in keyword.meaning if word in heard
+        ]
+        if places and not frozenset.intersection(*places):
             value -= SPREAD_PENALTY
         if value < CANDIDATE:
             continue
