@@ -22,7 +22,7 @@ from bot.engine.parsers import ParseFailure, parse, system_slots
 from bot.engine.understanding import Understanding, is_choice, understand
 from bot.i18n import _
 from bot.knowledge.conditions import evaluate, slot_names
-from bot.knowledge.loader import AnyNode, KnowledgeBase
+from bot.knowledge.loader import AnyNode, KnowledgeBase, decided_by
 from bot.knowledge.models import Action, ActionNode, AnswerNode, AskNode, MenuNode, RouteNode
 from bot.types import (
     MAX_HISTORY,
@@ -532,7 +532,7 @@ class _Turn:
                 journey = self.kb.node_flow[question]
                 if (
                     first == question
-                    or first in self.decided_by(question)
+                    or first in decided_by(self.kb, question)
                     or (
                         self.kb.node_flow.get(first) == journey
                         and not isinstance(self.kb.nodes[first], AnswerNode)
@@ -621,25 +621,6 @@ class _Turn:
             if not slot_names(expr) <= values.keys() or evaluate(expr, values):
                 return True
         return False
-
-    def decided_by(self, question: str) -> set[str]:
-        """The answers a question leads to through routes and further questions."""
-        found: set[str] = set()
-        seen: set[str] = set()
-        todo = [question]
-        while todo:
-            node_id = self.kb.resolve(todo.pop())
-            if node_id in seen:
-                continue
-            seen.add(node_id)
-            node = self.kb.nodes[node_id]
-            if isinstance(node, AskNode):
-                todo.append(node.next)
-            elif isinstance(node, RouteNode):
-                todo.extend([route.goto for route in node.routes] + [node.otherwise])
-            elif isinstance(node, AnswerNode):
-                found.add(node_id)
-        return found
 
     def questions(
         self, journeys: set[str], parsers: tuple[str, ...] | None = None, *, bounded: bool = True

@@ -303,6 +303,22 @@ _DAY_MONTH = re.compile(r"(?<![\d.,/:])(\d{1,2})(?:\.|st|nd|rd|th|ê|-?го)?\s+
 _MONTH_DAY = re.compile(r"(?<=[^\W\d_])\s+(\d{1,2})(?:st|nd|rd|th)(?![\w.,/:])")
 
 
+def _month_named(words: list[str], names: dict[str, int]) -> int | None:
+    """The month the first word (or the first two) names, with at most a short ending
+    ("Mijdarê"), not a word that a short name begins ("6 maybe 7": no May)."""
+    if not words:
+        return None
+    if (pair := " ".join(words[:2])) in names:
+        return names[pair]
+    word = words[0]
+    for name, number in names.items():
+        if word == name or (
+            len(name) >= 4 and word.startswith(name) and len(word) <= len(name) + 2
+        ):
+            return number
+    return None
+
+
 def _month_days(text: str, lang: str) -> tuple[str, dict[int, int]]:
     """The text without the days of months it names (they are no ages: "ist am 2. Oktober
     18 geworden" is 18), and those days per month ({10: 2})."""
@@ -313,26 +329,9 @@ def _month_days(text: str, lang: str) -> tuple[str, dict[int, int]]:
         day = int(match.group(1))
         written = text[month_at : month_at + 40].split()
         words = _tokens(" ".join(written[:2]), lang)
-        # the month's name, with at most a short ending ("Mijdarê"), not a word that a
-        # short name begins ("6 maybe 7"); in English with its capital ("6 may I ask")
-        month = names.get(" ".join(words[:2])) or next(
-            (
-                number
-                for name, number in names.items()
-                if words
-                and (
-                    words[0] == name
-                    or (
-                        len(name) >= 4
-                        and words[0].startswith(name)
-                        and len(words[0]) <= len(name) + 2
-                    )
-                )
-            ),
-            None,
-        )
+        month = _month_named(words, names)
         if lang == "en" and written and not written[0][:1].isupper():
-            month = None
+            month = None  # English writes it with its capital: "6 may I ask" is no date
         if month is None or not 1 <= day <= 31:
             return match.group(0)
         said.setdefault(month, set()).add(day)

@@ -85,8 +85,8 @@ from rapidfuzz import fuzz, process
 from bot.engine.normalize import fold, sounds, without_article
 from bot.engine.slots import CHILD_PARSERS
 from bot.i18n import FALLBACK_LANGUAGE, LANGUAGES, SOURCE_LANGUAGE, arabic_letter
-from bot.knowledge.loader import KnowledgeBase, edges
-from bot.knowledge.models import ActionNode, AnswerNode, AskNode, MenuNode, RouteNode, node_texts
+from bot.knowledge.loader import KnowledgeBase, decided_by, edges
+from bot.knowledge.models import ActionNode, AskNode, MenuNode, node_texts
 
 CONFIDENT = 88.0  # a target this good (and clearly ahead) is taken at once
 CANDIDATE = 78.0  # targets this good are offered as "Did you mean …?"
@@ -621,24 +621,13 @@ def _decided(kb: KnowledgeBase) -> frozenset[str]:
     """The answers that a question about the family's situation leads to through its
     route ("Welche Situation passt zu Ihnen?": the residence), not a child's age or birth
     date (the dialogue reads those from the message itself)."""
-    found: set[str] = set()
-    todo = [
-        node.next
-        for node in kb.nodes.values()
-        if isinstance(node, AskNode) and node.parser not in CHILD_PARSERS
-    ]
-    seen: set[str] = set()
-    while todo:
-        node_id = kb.resolve(todo.pop())
-        if node_id in seen:
-            continue
-        seen.add(node_id)
-        node = kb.nodes[node_id]
-        if isinstance(node, RouteNode):
-            todo.extend([route.goto for route in node.routes] + [node.otherwise])
-        elif isinstance(node, AnswerNode):
-            found.add(node_id)
-    return frozenset(found)
+    return frozenset().union(
+        *(
+            decided_by(kb, node_id)
+            for node_id, node in kb.nodes.items()
+            if isinstance(node, AskNode) and node.parser not in CHILD_PARSERS
+        )
+    )
 
 
 def _shared_start(one: str, other: str) -> int:

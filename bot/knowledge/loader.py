@@ -169,6 +169,26 @@ def edges(node: AnyNode) -> Iterator[tuple[YamlPath, str]]:
         yield ("otherwise",), node.otherwise
 
 
+def decided_by(kb: KnowledgeBase, question: str) -> frozenset[str]:
+    """The answers a question leads to through its routes and further questions."""
+    found: set[str] = set()
+    seen: set[str] = set()
+    todo = [question]
+    while todo:
+        node_id = kb.resolve(todo.pop())
+        if node_id in seen:
+            continue
+        seen.add(node_id)
+        node = kb.nodes[node_id]
+        if isinstance(node, AskNode):
+            todo.append(node.next)
+        elif isinstance(node, RouteNode):
+            todo.extend([route.goto for route in node.routes] + [node.otherwise])
+        elif isinstance(node, AnswerNode):
+            found.add(node_id)
+    return frozenset(found)
+
+
 def _text_path(field_path: str) -> YamlPath:
     return tuple(int(part) if part.isdigit() else part for part in field_path.split("."))
 
