@@ -171,6 +171,18 @@ SITUATION_SETS = (
         "failures read after a first run of 72 % / 7.6 %",
         dt.date(2026, 12, 7),
     ),
+    SituationSet(
+        "situations/heldout13",
+        "Whole situations, held-out set 13 (voice messages through speech-to-text)",
+        "first run 65 % / 4.9 %, failures not yet read",
+        dt.date(2026, 12, 7),
+    ),
+    SituationSet(
+        "situations/heldout14",
+        "Whole situations, held-out set 14 (checking what they heard from others)",
+        "first run 61 % / 9.7 %, failures not yet read",
+        dt.date(2026, 12, 7),
+    ),
 )
 
 
