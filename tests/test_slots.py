@@ -222,6 +222,26 @@ def test_a_first_message_with_the_age_gets_the_answer_for_13(
     assert seen.history[-1] == "se_age"  # "back" returns to the question, to correct it
 
 
+# "Must my child go to school? We are new here": whether it must is for the age to decide.
+NO_AGE = {
+    "de": "Muss mein Kind jetzt zur Schule? Wir sind neu in Düsseldorf.",
+    "ku": "Dibêjin li vir hemû zarok divê herin dibistanê. Ma zarokê min jî divê here?",
+    "ro": "Toți copiii trebuie să meargă la școală? Și al meu trebuie?",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(NO_AGE))
+def test_an_answer_the_age_decides_asks_the_age_first(
+    tmp_path: Path, translated: KnowledgeBase, lang: str
+) -> None:
+    lotse = conversation(tmp_path, translated)
+    lotse.handle("telegram", "1", Start(lang))
+    lotse.handle("telegram", "1", TextInput(NO_AGE[lang]))
+    assert state(lotse, "1").node == "se_age"  # not "Ihr Kind muss zur Schule"
+    lotse.handle("telegram", "1", TextInput("4"))
+    assert state(lotse, "1").node == "se_under6"
+
+
 def test_a_birth_date_where_the_age_is_asked_answers_both_questions(
     tmp_path: Path, translated: KnowledgeBase
 ) -> None:
@@ -515,6 +535,20 @@ DECEMBER_7 = dt.date(2026, 12, 7)
         ("de", "Mein Sohn ist 5, sein Geburtstag ist am 3. Oktober.", "03.10.2021", "5"),
         ("ru", "docheri 5 let, den rozhdeniya 3 oktyabrya", "03.10.2021", "5"),
         ("ku", "kurê min 5 salî ye, rojbûna wî 20ê Mijdarê ye", "20.11.2021", "5"),
+        # the day with its year, within the year to come, when the age is still to come
+        ("bg", "Дъщеря ми ще навърши 6 години на 3 ноември 2027.", "03.11.2021", "5"),
+        ("de", "Meine Tochter wird am 12. Juli 2027 sechs.", "12.07.2021", "5"),
+        ("de", "Meine Tochter wird am 12.07.2027 sechs.", "12.07.2021", "5"),
+        # the word linking the age lies beyond it: "in the month of October 18 years became"
+        ("ps", "زما زوی د اکتوبر په میاشت کې اتلس کلن شو", "15.10.2008", "18"),
+        ("tr", "Oğlum ekimde 18 yaşına girdi", "15.10.2008", "18"),
+        # Arabic number words as spoken, before a plural: "خمس سنين", March in the Levant
+        (
+            "ar",
+            "بنتي عمرها خمس سنين وعيد ميلادها بشهر آذار يعني بتصير ست سنين",
+            "15.03.2021",
+            "5",
+        ),
     ],
 )
 def test_a_month_beside_an_age_says_the_birthday(
@@ -539,3 +573,19 @@ def test_a_month_beside_an_age_says_the_birthday(
 )
 def test_a_month_that_is_no_birthday(lang: str, text: str) -> None:
     assert "birthdate" not in said(text, today=DECEMBER_7, lang=lang)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "age"),
+    [
+        ("ar", "ابني عمره تلتعش سنة", "13"),
+        ("ar", "بنتي عمرها ثلاث عشرة سنة", "13"),
+        ("ar", "ابني عمره سبع سنين", "7"),
+        # nieces, nephews and twins are children the family writes about
+        ("de", "Meine Nichte ist 19 und wohnt bei uns.", "19"),
+        ("en", "my twins are twelve and not in school yet", "12"),
+        ("tr", "yeğenim 15 yaşında", "15"),
+    ],
+)
+def test_more_ways_to_say_a_childs_age(lang: str, text: str, age: str) -> None:
+    assert said(text, today=DECEMBER_7, lang=lang)["age"] == age

@@ -489,7 +489,7 @@ class _Turn:
         understood = self.rule_out(understood, drop=True)
         if understood.kind == "jump":
             self.tally_text("understood")
-            self.go_to(understood.targets[0])
+            self.go_to(self.unless_undecided(understood.targets[0]))
             return
         if understood.kind == "offer" and not isinstance(node, AskNode):
             self.tally_text("asked_back")
@@ -547,6 +547,20 @@ class _Turn:
             if len({self.kb.node_flow[q] for q in questions}) != 1:
                 return None  # several journeys ask: the family chooses
         return questions[0] if questions else None
+
+    def unless_undecided(self, target: str) -> str:
+        """The question that decides an answer, when the message said nothing it asks:
+        "Muss mein Kind zur Schule?" is for the age to decide, not "Ihr Kind muss zur
+        Schule" to a 4-year-old's family; else the answer."""
+        for question, node in self.kb.nodes.items():
+            if (
+                isinstance(node, AskNode)
+                and node.parser in slots.CHILD_PARSERS
+                and not self.said.keys() & set(slots.CHILD_PARSERS)
+                and target in decided_by(self.kb, question)
+            ):
+                return question
+        return target
 
     def rule_out(self, understood: Understanding, *, drop: bool) -> Understanding:
         """What was said rules out answers it offered. First (`drop` false) an answer that

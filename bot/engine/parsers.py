@@ -83,6 +83,13 @@ _TENS = {
 _SPOKEN_NUMBERS = {
     "bg": "11:единайсет 12:дванайсет 13:тринайсет 14:четиринайсет 15:петнайсет "
     "16:шестнайсет 17:седемнайсет 18:осемнайсет 19:деветнайсет 20:двайсет",
+    # Arabic: the forms before a plural noun ("خمس سنين") and the spoken ones ("تلتعش")
+    "ar": "3:ثلاث 3:تلات 3:تلاتة 4:اربع 4:أربع 4:اربعة 5:خمس 6:ست 6:ستة 7:سبع 8:ثمان 8:ثماني "
+    "8:تمن 8:تمان 8:تمانية 9:تسع 10:عشر 11:احدعش 11:حداعش 12:اطناعش 12:اتناعش 12:اثني_عشر "
+    "13:ثلاث_عشرة 13:ثلاث_عشر 13:تلتعش 13:تلطعش 14:أربع_عشرة 14:اربع_عشر 14:اربعتعش "
+    "14:اربعطعش 15:خمس_عشرة 15:خمس_عشر 15:خمستعش 15:خمسطعش 16:ست_عشرة 16:ست_عشر 16:ستعش "
+    "16:سطعش 17:سبع_عشرة 17:سبع_عشر 17:سبعتعش 17:سبعطعش 18:ثماني_عشرة 18:ثمان_عشر "
+    "18:تمنتعش 18:تمنطعش 19:تسع_عشرة 19:تسع_عشر 19:تسعتعش 19:تسعطعش 20:عشرين",
 }
 
 
@@ -108,7 +115,9 @@ def _number_words(lang: str | None = None) -> dict[str, int]:
                 words[normalize(word)] = value * 10
     for code, listing in _SPOKEN_NUMBERS.items():
         if lang is None or code in ("de", "en", lang):
-            words.update((normalize(word), value) for value, word in _spoken(listing))
+            words.update(
+                (normalize(word.replace("_", " ")), value) for value, word in _spoken(listing)
+            )
     words[normalize("اثنين")] = 2
     words[normalize("один")] = 1
     return words

@@ -39,6 +39,8 @@ import datetime as dt
 import re
 from functools import cache
 
+from babel.dates import get_month_names
+
 from bot.engine.normalize import fold, name_phrase, phrase_matches, without_article
 from bot.engine.parsers import (
     ParseFailure,
@@ -91,16 +93,22 @@ _CHILD_WORDS = (
     "پسر دختر بچه فرزند "
     "زوی لور ماشوم "
     "kur kurê keç keça zarok "
-    # grandchildren, for the grandparents who write
+    # grandchildren, for the grandparents who write; nieces, nephews and twins (not a
+    # brother or sister: "اختي", "kardeşim", "ورور" also address the reader)
     "enkel grandson granddaughter grandchild внук внучк онук онучк wnuk wnucz nepot nepoat "
-    "torun حفيد حفيدت نوه لمسی nevî"
+    "torun حفيد حفيدت نوه لمسی nevî "
+    "nichte neffe niece nephew племянни племінни племенни bratan bratanic siostrzen yeğen "
+    "yegen خواهرزاده برادرزاده biraza xwarza zwilling twin"
 )
 
 
 # Words that say a child reached an age on a day ("ist 18 geworden", "turned 18",
 # "исполнилось 18", "skończył 18 lat"), as written, folded when first used. Not the
 # Persian, Pashto or Kurmanji words for "became": they also say "was born".
-_TURNED = "geworden turned turns исполн виповн навърш skończ ukończ doldu implin împlin بلغ"
+_TURNED = (
+    "geworden turned turns исполн виповн навърш skończ ukończ doldu implin împlin بلغ "
+    "yaşına yasina"  # "18 yaşına girdi" (not "girdi" alone: "Eylül'de okula girdi")
+)
 # A month beside an age and such a word, or one that says an age is still to come, or a
 # word for "born", says in which month the child's birthday is: "ist im Februar 18
 # geworden", "wird im November 6", "turns 6 in December", "skończy 6 lat w październiku",
@@ -259,6 +267,9 @@ def said_all(text: str, *, today: dt.date, lang: str) -> dict[str, tuple[str, ..
     found: dict[str, tuple[str, ...]] = {}
     plain = ascii_digits(text)
     dates: list[dt.date] = []
+    # days within the year to come are a birthday's day, if an age is to come on it:
+    # "wird am 12. Juli 2027 sechs", "ще навърши 6 години на 03.11.2027"
+    coming: list[tuple[str, dt.date]] = []
     for pattern in _DATES:
         for snippet in pattern.findall(plain):
             try:
@@ -268,8 +279,12 @@ def said_all(text: str, *, today: dt.date, lang: str) -> dict[str, tuple[str, ..
             if birth <= today and birth not in dates:
                 dates.append(birth)
                 found["birthdate"] = (snippet,)
+            elif today < birth <= _years_before(today, -1):
+                coming.append((snippet, birth))
     if len(dates) > 1:  # two children, or a date and a date of arrival: ask
         return {}
+    for snippet, day in coming:  # read as a day of its month, which comes within a year
+        plain = plain.replace(snippet, f" {day.day} {_ENGLISH_MONTHS[day.month]} ", 1)
     for pattern in _DATES:  # a date's numbers are no ages
         plain = pattern.sub(" ", plain)
     plain, days = _month_days(plain, lang)
@@ -295,6 +310,8 @@ def said_all(text: str, *, today: dt.date, lang: str) -> dict[str, tuple[str, ..
         found["residence"] = (text,)
     return found
 
+
+_ENGLISH_MONTHS = {int(number): name for number, name in get_month_names(locale="en").items()}
 
 # A day of the month right before its name ("am 2. Oktober", "on 20 October", "3 listopada",
 # "pe 12 octombrie", "на 5 септември"), or right after it in English as an ordinal ("October
@@ -408,12 +425,21 @@ def _month_birthday(
             if month is None:
                 continue
             near = range(max(0, at - MONTH_NEAR), min(len(tokens), at + MONTH_NEAR + 1))
-            coming = [i for i in near if tokens[i] in to_come]
+            # a linking word after the month may lie beyond the age that lies near: "د
+            # اکتوبر په میاشت کې اتلس کلن شو" (in the month of October 18 years became)
+            wider = range(near.start, min(len(tokens), at + MONTH_NEAR + 3))
+            # a word for "reached" after one for "will" is to come: "ще навърши", "will turn"
+            coming = [
+                i
+                for i in wider
+                if tokens[i] in to_come
+                or (i and tokens[i - 1] in to_come and _starts(tokens[i], past_words))
+            ]
             past = [
                 i
-                for i in near
-                if (_starts(tokens[i], past_words) and tokens[i] not in to_come)
-                or tokens[i] in whole_past
+                for i in wider
+                if (_starts(tokens[i], past_words) or tokens[i] in whole_past)
+                and i not in coming
             ]
             # the age right beside the month or the word that links them: "wird im November
             # 6", "turns 6 in December"; not "wird im Oktober eingeschult, sie ist 6"
