@@ -438,8 +438,7 @@ def _month_birthday(
             past = [
                 i
                 for i in wider
-                if (_starts(tokens[i], past_words) or tokens[i] in whole_past)
-                and i not in coming
+                if (_starts(tokens[i], past_words) or tokens[i] in whole_past) and i not in coming
             ]
             # the age right beside the month or the word that links them: "wird im November
             # 6", "turns 6 in December"; not "wird im Oktober eingeschult, sie ist 6"
