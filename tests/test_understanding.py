@@ -54,6 +54,12 @@ def test_ago_is_not_pre_school(kb_all: KnowledgeBase) -> None:
     assert jumps_to(kb_all, text, "tr") != "se_under6"
 
 
+def test_a_day_of_a_month_is_no_age(kb_all: KnowledgeBase) -> None:
+    """ "6 років 19 жовтня": the 19 is the day, not "19 Jahre" for the over-18s."""
+    text = "Їй виповнилося 6 років 19 жовтня. Коли їй до школи?"
+    assert "se_over18" not in understand(kb_all, text, "uk").targets
+
+
 @pytest.mark.parametrize(
     ("text", "lang", "target"),
     [

@@ -336,6 +336,12 @@ def _month_named(words: list[str], names: dict[str, int]) -> int | None:
     return None
 
 
+def without_days(text: str, lang: str) -> str:
+    """The text without the days of the months it names ("am 2. Oktober"): they are no
+    ages, for the matcher either."""
+    return _month_days(text, lang)[0]
+
+
 def _month_days(text: str, lang: str) -> tuple[str, dict[int, int]]:
     """The text without the days of months it names (they are no ages: "ist am 2. Oktober
     18 geworden" is 18), and those days per month ({10: 2})."""

@@ -83,7 +83,7 @@ from babel import Locale, UnknownLocaleError
 from rapidfuzz import fuzz, process
 
 from bot.engine.normalize import fold, sounds, without_article
-from bot.engine.slots import CHILD_PARSERS
+from bot.engine.slots import CHILD_PARSERS, without_days
 from bot.i18n import FALLBACK_LANGUAGE, LANGUAGES, SOURCE_LANGUAGE, arabic_letter
 from bot.knowledge.loader import KnowledgeBase, decided_by, edges
 from bot.knowledge.models import ActionNode, AskNode, MenuNode, node_texts
@@ -1101,7 +1101,8 @@ def read_part(text: str) -> str:
 
 def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
     """What the family most likely means by `text`; see the module docstring."""
-    text = read_part(text)
+    # a day of a month is no age here either: "6 років 19 жовтня" is not "19 Jahre"
+    text = without_days(read_part(text), lang)
     clauses = _clauses(text)
     tokens = [token for clause in clauses for token in clause]
     if not tokens:
