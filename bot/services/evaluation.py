@@ -183,6 +183,12 @@ SITUATION_SETS = (
         "first run 61 % / 9.7 %, failures not yet read",
         dt.date(2026, 12, 7),
     ),
+    SituationSet(
+        "situations/heldout15",
+        "Whole situations, held-out set 15 (formal letters and terse one-liners)",
+        "first run 65 % / 8.3 % (at a2b9c28; 62 % / 11.1 % at e9a4d70), failures not yet read",
+        dt.date(2026, 12, 7),
+    ),
 )
 
 
