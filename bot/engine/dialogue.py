@@ -552,11 +552,12 @@ class _Turn:
         """The question that decides an answer, when the message said nothing it asks:
         "Muss mein Kind zur Schule?" is for the age to decide, not "Ihr Kind muss zur
         Schule" to a 4-year-old's family; else the answer."""
+        if self.said.keys() & set(slots.CHILD_PARSERS):
+            return target
         for question, node in self.kb.nodes.items():
             if (
                 isinstance(node, AskNode)
                 and node.parser in slots.CHILD_PARSERS
-                and not self.said.keys() & set(slots.CHILD_PARSERS)
                 and target in decided_by(self.kb, question)
             ):
                 return question

@@ -1006,13 +1006,19 @@ def _asked_elsewhere(
     return None
 
 
+def _asking(sentences: list[str]) -> list[bool]:
+    """Which sentences ask: those that end in "?"; when none does, the last one."""
+    asking = [part.rstrip().endswith(("?", "؟")) for part in sentences]
+    if asking and not any(asking):
+        asking[-1] = True
+    return asking
+
+
 def _sentences(text: str) -> tuple[list[int], frozenset[int]]:
     """For each word position, the number of its sentence; and the positions of the words
     of the sentences that do not ask (end in "?"; else the last one asks)."""
     sentences = [part for part in _SENTENCE.findall(text) if _clauses(part)]
-    asking = [part.rstrip().endswith(("?", "؟")) for part in sentences]
-    if asking and not any(asking):
-        asking[-1] = True
+    asking = _asking(sentences)
     number_of: list[int] = []
     told: set[int] = set()
     for number, (part, asks) in enumerate(zip(sentences, asking, strict=True)):
@@ -1100,9 +1106,7 @@ def read_part(text: str) -> str:
     if len(text) <= MAX_READ_CHARS:
         return text
     sentences = [part for part in _SENTENCE.findall(text) if part.strip()]
-    asking = [part.rstrip().endswith(("?", "؟")) for part in sentences]
-    if asking and not any(asking):
-        asking[-1] = True
+    asking = _asking(sentences)
     chosen: set[int] = set()
     room = MAX_READ_CHARS
     asks = [i for i in reversed(range(len(sentences))) if asking[i]]
@@ -1117,19 +1121,12 @@ def read_part(text: str) -> str:
         if size <= room:
             chosen.add(number)
             room -= size
-    if not chosen:  # no sentence fits: the beginning and the end
+    if not chosen:  # no sentence fits: the beginning and the end, without a cut word
         half = MAX_READ_CHARS // 2
-        return f"{_cut(text[:half], keep='start')} {_cut(text[-half:], keep='end')}".strip()
+        head = text[:half].rsplit(" ", 1)[0]
+        tail = text[-half:].split(" ", 1)[-1]
+        return f"{head} {tail}".strip()
     return " ".join(sentences[number].strip() for number in sorted(chosen))
-
-
-def _cut(part: str, *, keep: str) -> str:
-    """A part of a text without the word it cuts through (at its end, or its start)."""
-    if keep == "start":
-        cut = part.rfind(" ")
-        return part[:cut] if cut > 0 else part
-    cut = part.find(" ")
-    return part[cut + 1 :] if cut >= 0 else part
 
 
 def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
