@@ -189,6 +189,12 @@ SITUATION_SETS = (
         "failures read after a first run of 65 % / 8.3 %",
         dt.date(2026, 12, 7),
     ),
+    SituationSet(
+        "situations/heldout16",
+        "Whole situations, held-out set 16 (written for a family by someone else)",
+        "not read",
+        dt.date(2026, 12, 7),
+    ),
 )
 
 
