@@ -133,7 +133,7 @@ def bench_matcher(kb: KnowledgeBase) -> dict[str, float]:
         kb, load_cases(sorted((ROOT / "bench" / "intents" / "heldout").glob("*.jsonl")))
     )
     whole = {
-        found.key: evaluate(kb, found.cases(ROOT / "bench" / "intents"), found.judge)["overall"]
+        found.key: evaluate(found.knowledge(kb), found.cases(kb), found.judge)["overall"]
         for found in SITUATION_SETS
     }
     return {

@@ -470,10 +470,10 @@ def eval_intents(data: tuple[Path, ...], as_json: bool) -> None:
     sets = {found.folder: found for found in SITUATION_SETS}
     try:
         results = evaluate(kb, load_cases(paths))
-        whole = {
-            name: evaluate(kb, cases, found.judge)
+        whole = {  # each set judged by the knowledge without its own examples
+            name: evaluate(found.knowledge(kb), cases, found.judge)
             for name, found in ([] if data else sets.items())
-            if (cases := found.cases(INTENTS_DIR))
+            if (cases := found.cases(kb))
         }
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc

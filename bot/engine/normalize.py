@@ -8,6 +8,8 @@ ASCII digits, Cyrillic is written in Latin letters (so that "Дульдунг" m
 
 from __future__ import annotations
 
+import re
+
 import unicodedata
 
 _LETTER_VARIANTS = str.maketrans(
@@ -148,3 +150,7 @@ def sounds(word: str) -> str:
     word = word.replace("sh", "s").replace("ch", "s")
     classes = [_SOUND_CLASSES[char] for char in word if char in _SOUND_CLASSES]
     return "".join(c for i, c in enumerate(classes) if not i or c != classes[i - 1])
+
+
+# what separates an editor's keyword phrases: commas (Arabic ones too), semicolons, lines
+KEYWORDS_SPLIT = re.compile(r"[,،؛;\n]+")

@@ -69,6 +69,11 @@ turn jumps into offers where one keyword is not enough evidence:
   язык"), points to the language choice only when nothing better was meant and the message
   says little else: "Dolmetscher auf Türkisch" is about an interpreter, "einen Partner zum
   Deutschüben" not about the language of the chat.
+
+When in doubt, before asking, the examples have a say (`bot.engine.examples`): a model
+learnt from how families wrote to the KI takes one of the answers that would be offered
+when it clearly stands out among them. It never picks an answer the words above did not
+already point to.
 """
 
 from __future__ import annotations
@@ -82,7 +87,8 @@ from typing import Literal
 from babel import Locale, UnknownLocaleError
 from rapidfuzz import fuzz, process
 
-from bot.engine.normalize import fold, sounds, without_article
+from bot.engine.examples import pick as second_opinion
+from bot.engine.normalize import KEYWORDS_SPLIT, fold, sounds, without_article
 from bot.engine.slots import CHILD_PARSERS, without_days
 from bot.i18n import FALLBACK_LANGUAGE, LANGUAGES, SOURCE_LANGUAGE, arabic_letter
 from bot.knowledge.loader import KnowledgeBase, decided_by, edges
@@ -123,7 +129,7 @@ MAX_READ_CHARS = 250
 # Pronouns Arabic script joins to a word's end (folded: "ی" for "ي"): "his", "her", "our",
 # "their", "my"; Persian's "his" ("ش"), "their" ("شان")
 _ARABIC_PRONOUNS = ("هم", "ها", "نا", "ه", "ی", "ك", "ک", "شان", "ش")
-_SPLIT = re.compile(r"[,،؛;\n]+")
+_SPLIT = KEYWORDS_SPLIT
 _CLAUSE = re.compile(r"[,.;:!?¿¡،؛؟()\[\]\n–—]+")
 _SENTENCE = re.compile(r"[^.!?؟\n]+[.!?؟\n]*")  # a sentence with its end marks
 
@@ -1132,7 +1138,8 @@ def read_part(text: str) -> str:
 def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
     """What the family most likely means by `text`; see the module docstring."""
     # a day of a month is no age here either: "6 років 19 жовтня" is not "19 Jahre"
-    text = without_days(read_part(text), lang)
+    part = read_part(text)
+    text = without_days(part, lang)
     clauses = _clauses(text)
     tokens = [token for clause in clauses for token in clause]
     if not tokens:
@@ -1210,6 +1217,10 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
         offered.append(target)
         if len(offered) == MAX_OFFERED:
             break
+    # in doubt, how families put things may tell which one they mean (bot.engine.examples)
+    picked = second_opinion(kb, part, tuple(offered))
+    if picked is not None:
+        return Understanding("jump", (picked,), by_target[picked])
     return Understanding("offer", tuple(offered), ranked[0][1])
 
 

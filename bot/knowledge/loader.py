@@ -7,6 +7,7 @@ texts) so an editor sees all of them in one run, each as file:line:column.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -38,11 +39,23 @@ AnyNode = MenuNode | AskNode | RouteNode | AnswerNode | ActionNode
 ORGANISATION_FILE = "ki.yaml"
 APPOINTMENTS_FILE = "appointments.yaml"
 FLOWS_DIR = "flows"
+EXAMPLES_DIR = "examples"  # messages families wrote, with the answer they meant (*.jsonl)
 MAX_MESSAGE_CHARS = 600  # plain language: one idea per message
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\.([a-z]+)\}")
 # A German key term: [[Seiteneinstiegsberatung]]. Shown without the brackets; translations
 # must keep the German term visible (families hear it at offices).
 KEY_TERM = re.compile(r"\[\[([^\[\]]+)\]\]")
+
+
+@dataclass(frozen=True)
+class Example:
+    """A message a family wrote (or could have written) and the node it meant, from
+    examples/<folder>/<lang>.jsonl: Lotse learns from these how families put things."""
+
+    text: str
+    lang: str
+    expect: str  # a node id, or "none"
+    folder: str  # its folder under examples/ ("heldout2"): a set is left out to measure it
 
 
 @dataclass(frozen=True)
@@ -59,6 +72,7 @@ class KnowledgeBase:
     warnings: tuple[Problem, ...] = field(default=())
     catalogs: Catalogs = field(default_factory=Catalogs)  # translations; German only if empty
     appointments: Appointments | None = None  # None: booking in the chat is not offered
+    examples: tuple[Example, ...] = ()
 
     def __repr__(self) -> str:
         return f"KnowledgeBase({str(self.directory)!r}, {len(self.nodes)} nodes)"
@@ -219,6 +233,7 @@ class _Checker:
             self.check_organisation(org_file, self.organisation)
         self.check_nodes()
         self.load_appointments()
+        examples = self.load_examples()
         if self.organisation is not None and self.nodes and self.complete:
             self.problems += _check_graph(
                 self.organisation.root, self.flows, self.nodes, self.node_home
@@ -235,7 +250,48 @@ class _Checker:
             fits=MappingProxyType(self.fits),
             warnings=tuple(sorted(self.problems)),
             appointments=self.appointments,
+            examples=examples,
         )
+
+    def load_examples(self) -> tuple[Example, ...]:
+        """examples/**/*.jsonl: one {"text", "lang", "expect"} per line. A broken line or an
+        unknown node is a warning (file:line:column) and that line is left out: an example
+        only helps, so it never stops the bot."""
+        found: list[Example] = []
+        base = self.directory / EXAMPLES_DIR
+        for path in sorted(base.rglob("*.jsonl")):
+            folder = path.parent.relative_to(base).as_posix()
+            lines = path.read_text(encoding="utf-8").splitlines()
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    data = json.loads(line)
+                    example = Example(
+                        str(data["text"]), str(data["lang"]), str(data["expect"]), folder
+                    )
+                except json.JSONDecodeError as exc:
+                    self.problems.append(
+                        Problem(str(path), number, exc.colno, f"not JSON: {exc.msg}", "warning")
+                    )
+                    continue
+                except (KeyError, TypeError):
+                    self.problems.append(
+                        Problem(
+                            str(path), number, 1, 'needs "text", "lang" and "expect"', "warning"
+                        )
+                    )
+                    continue
+                if example.expect != "none" and example.expect not in self.nodes:
+                    column = line.find(example.expect) + 1 or 1
+                    self.problems.append(
+                        Problem(
+                            str(path), number, column, f"no node '{example.expect}'", "warning"
+                        )
+                    )
+                    continue
+                found.append(example)
+        return tuple(found)
 
     def load_organisation(self) -> _File | None:
         path = self.directory / ORGANISATION_FILE

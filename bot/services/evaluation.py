@@ -8,7 +8,7 @@ language, menu), a node id, or `none` for a message Lotse does not cover. A case
   to the menu of the right journey instead of the exact answer, or to the main menu;
 - wrong: the bot confidently goes somewhere else (the figure to keep near zero).
 
-Whole situations (`situation_verdict`, bench/intents/situations/) are judged through the
+Whole situations (`situation_verdict`, knowledge/examples/) are judged through the
 dialogue instead of the matcher alone: the message is the first of a conversation, and
 what it says for the journey's questions (a child's age, a birth date) counts, so the
 expected place is the specific answer ("se_school" for "Mein Sohn ist 13 Jahre alt").
@@ -18,6 +18,7 @@ and birth dates mean what the writer meant.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import time
@@ -85,26 +86,48 @@ SITUATION_DAY = dt.date(2026, 11, 22)  # the day the situations are read on (age
 
 @dataclass(frozen=True)
 class SituationSet:
-    """A set of whole-situation messages under bench/intents/, and what was done with it:
-    whether its failures were read while building (then it is no longer a clean measure)."""
+    """A set of whole-situation messages, knowledge/examples/<folder>/, and what was done
+    with it: whether its failures were read while building (then it is no longer a clean
+    measure). The sets are examples Lotse learns from too (`bot.engine.examples`); each is
+    judged by a knowledge base that left it out, so that it measures and does not teach."""
 
-    folder: str  # under bench/intents/
+    folder: str  # under knowledge/examples/
     title: str
     history: str
     day: dt.date = SITUATION_DAY  # the day its writer was told it is (ages, birth dates)
 
-    def cases(self, intents: Path) -> list[Case]:
-        """Its messages, from `intents` (bench/intents/)."""
-        return load_cases(sorted((intents / self.folder).glob("*.jsonl")))
+    def cases(self, kb: KnowledgeBase) -> list[Case]:
+        """Its messages, from `kb`'s examples."""
+        return [
+            Case(example.text, example.lang, example.expect)
+            for example in kb.examples
+            if example.folder == self.folder
+        ]
+
+    def knowledge(self, kb: KnowledgeBase) -> KnowledgeBase:
+        """`kb` without this set's examples (itself when it has none of them)."""
+        if not any(example.folder == self.folder for example in kb.examples):
+            return kb
+        key = (id(kb), self.folder)
+        cached = _LEFT_OUT.get(key)
+        if cached is None or cached[0] is not kb:
+            others = tuple(e for e in kb.examples if e.folder != self.folder)
+            if len(_LEFT_OUT) > 64:
+                _LEFT_OUT.clear()
+            cached = _LEFT_OUT[key] = (kb, dataclasses.replace(kb, examples=others))
+        return cached[1]
 
     def judge(self, kb: KnowledgeBase, case: Case) -> str:
-        """The verdict on one of its messages, read on its day."""
-        return situation_verdict(kb, case, self.day)
+        """The verdict on one of its messages, read on its day, by `kb` without this set."""
+        return situation_verdict(self.knowledge(kb), case, self.day)
 
     @property
     def key(self) -> str:
         """Its name among the bench figures ("situations_heldout2")."""
-        return self.folder.replace("/", "_")
+        return self.folder if self.folder == "situations" else f"situations_{self.folder}"
+
+
+_LEFT_OUT: dict[tuple[int, str], tuple[KnowledgeBase, KnowledgeBase]] = {}
 
 
 # The sets `lotse eval intents` and `make bench` report, oldest first. A new set is added
@@ -115,82 +138,80 @@ SITUATION_SETS = (
         "Whole situations (first message, through the dialogue)",
         "seen while building",
     ),
-    SituationSet("situations/heldout", "Whole situations, held-out set 1", "failures read"),
+    SituationSet("heldout", "Whole situations, held-out set 1", "failures read"),
+    SituationSet("heldout2", "Whole situations, held-out set 2 (other writer)", "failures read"),
+    SituationSet("heldout3", "Whole situations, held-out set 3", "failures read"),
     SituationSet(
-        "situations/heldout2", "Whole situations, held-out set 2 (other writer)", "failures read"
-    ),
-    SituationSet("situations/heldout3", "Whole situations, held-out set 3", "failures read"),
-    SituationSet(
-        "situations/heldout4",
+        "heldout4",
         "Whole situations, held-out set 4",
         "failures read after a first run of 65 % / 6.3 %",
     ),
     SituationSet(
-        "situations/heldout5",
+        "heldout5",
         "Whole situations, held-out set 5",
         "failures read after a first run of 63 % / 10.4 %",
     ),
     SituationSet(
-        "situations/heldout6",
+        "heldout6",
         "Whole situations, held-out set 6",
         "failures read after a first run of 68 % / 4.9 %",
     ),
     SituationSet(
-        "situations/heldout7",
+        "heldout7",
         "Whole situations, held-out set 7 (dictated, question first, misspelt)",
         "failures read after a first run of 62 % / 5.6 %",
         dt.date(2026, 12, 7),
     ),
     SituationSet(
-        "situations/heldout8",
+        "heldout8",
         "Whole situations, held-out set 8 (everyday words for official things)",
         "failures read after a first run of 62 % / 9.0 %",
         dt.date(2026, 12, 7),
     ),
     SituationSet(
-        "situations/heldout9",
+        "heldout9",
         "Whole situations, held-out set 9 (short, phone-typed, German office words mixed in)",
         "failures read after a first run of 73 % / 7.6 %",
         dt.date(2026, 12, 7),
     ),
     SituationSet(
-        "situations/heldout10",
+        "heldout10",
         "Whole situations, held-out set 10 (story-tellers, the question inside the story)",
         "failures read after a first run of 51 % / 6.9 %",
         dt.date(2026, 12, 7),
     ),
     SituationSet(
-        "situations/heldout11",
+        "heldout11",
         "Whole situations, held-out set 11 (phone-typed in a second script, mixed families)",
         "failures read after a first run of 68 % / 9.7 %",
         dt.date(2026, 12, 7),
     ),
     SituationSet(
-        "situations/heldout12",
+        "heldout12",
         "Whole situations, held-out set 12 (worried parents, a concrete detail)",
         "failures read after a first run of 72 % / 7.6 %",
         dt.date(2026, 12, 7),
     ),
     SituationSet(
-        "situations/heldout13",
+        "heldout13",
         "Whole situations, held-out set 13 (voice messages through speech-to-text)",
         "failures read after a first run of 65 % / 4.9 %",
         dt.date(2026, 12, 7),
     ),
     SituationSet(
-        "situations/heldout14",
+        "heldout14",
         "Whole situations, held-out set 14 (checking what they heard from others)",
         "failures read after a first run of 61 % / 9.7 %",
         dt.date(2026, 12, 7),
     ),
     SituationSet(
-        "situations/heldout15",
+        "heldout15",
         "Whole situations, held-out set 15 (formal letters and terse one-liners)",
         "failures read after a first run of 65 % / 8.3 %",
         dt.date(2026, 12, 7),
     ),
     SituationSet(
-        "situations/heldout16",
+        "heldout16",
         "Whole situations, held-out set 16 (written for a family by someone else)",
         "not read",
         dt.date(2026, 12, 7),
