@@ -311,7 +311,14 @@ def bench_startup(runs: int = 5) -> dict[str, float]:
         "print(time.perf_counter() - t)"
     )
     times = [float(in_fresh_python(code)) for _ in range(runs)]
-    return {"median_s": statistics.median(times), "max_s": max(times)}
+    # and the second opinion learnt from the examples, built before the first family
+    learnt = code.replace("print(", "from bot.engine.examples import model\nmodel(kb)\nprint(")
+    with_model = [float(in_fresh_python(learnt)) for _ in range(max(1, runs // 2))]
+    return {
+        "median_s": statistics.median(times),
+        "max_s": max(times),
+        "with_model_median_s": statistics.median(with_model),
+    }
 
 
 RSS_CODE = """
@@ -340,6 +347,8 @@ with transaction(db):
         [state, now],
     )
 kb = load_knowledge(BUNDLED_KNOWLEDGE, BUNDLED_TRANSLATIONS)
+from bot.engine.examples import model
+model(kb)  # the second opinion, as `lotse run` and `lotse web` build it at start-up
 conversations = Conversations(db, lambda: kb, lambda: dt.datetime(2026, 11, 23, 10, tzinfo=BERLIN))
 for n in random.Random(1).sample(range(10_000), 500):
     conversations.handle("telegram", str(n), ButtonPress("se_documents"))
@@ -520,7 +529,16 @@ def main() -> None:
             "",
         ),
         ("start-up: knowledge + 12 catalogs", f"{results['startup_s']:.2f} s", "< 1.5 s"),
-        ("memory: RSS with 10,000 families", f"{results['rss_mb']:.0f} MB", "< 200 MB"),
+        (
+            "start-up: and the second opinion's model (bot.engine.examples)",
+            f"{figures['startup']['with_model_median_s']:.2f} s",
+            "",
+        ),
+        (
+            "memory: RSS with 10,000 families (and the model)",
+            f"{results['rss_mb']:.0f} MB",
+            "< 200 MB",
+        ),
     ]
     print(table(rows))
     print(f"machine: {results['machine']}")

@@ -77,11 +77,13 @@ def chat(
 ) -> None:
     """Talk to Lotse in the terminal as a family would."""
     from bot.channels import console
+    from bot.engine.examples import warm
     from bot.services.conversation import Conversations
     from bot.store import open_db
 
     settings = _settings()
     kb = _knowledge(knowledge_dir or settings.knowledge, settings.translations)
+    warm(kb)  # the second opinion is built while the family reads the welcome
     db = open_db(db_path or settings.db)
     conversations = Conversations(db, lambda: kb)
 
@@ -451,9 +453,17 @@ def evaluation() -> None:
     type=click.Path(exists=True, path_type=Path),
     help="JSONL file(s); default: bench/intents/*.jsonl.",
 )
+@click.option(
+    "--set",
+    "only",
+    multiple=True,
+    help="Only these example sets (knowledge/examples/<set>); default: every one.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of a table.")
-def eval_intents(data: tuple[Path, ...], as_json: bool) -> None:
-    """Per language and overall: correct, abstained, wrong, and p50/p99 time per message."""
+def eval_intents(data: tuple[Path, ...], only: tuple[str, ...], as_json: bool) -> None:
+    """Per language and overall: correct, abstained, wrong, and p50/p99 time per message.
+    Each example set is judged by the knowledge without its own examples (a model is
+    trained per set, some seconds each)."""
     from bot.services.evaluation import (
         SITUATION_SETS,
         evaluate,
@@ -468,6 +478,10 @@ def eval_intents(data: tuple[Path, ...], as_json: bool) -> None:
         raise click.ClickException(f"no evaluation data in {INTENTS_DIR}")
     # Without --data also the whole situations: first messages, judged through the dialogue.
     sets = {found.folder: found for found in SITUATION_SETS}
+    if unknown := sorted(set(only) - set(sets)):
+        raise click.ClickException(f"no such example set: {', '.join(unknown)}")
+    if only:
+        sets = {name: found for name, found in sets.items() if name in only}
     try:
         results = evaluate(kb, load_cases(paths))
         whole = {  # each set judged by the knowledge without its own examples

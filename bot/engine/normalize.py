@@ -9,7 +9,6 @@ ASCII digits, Cyrillic is written in Latin letters (so that "Дульдунг" m
 from __future__ import annotations
 
 import re
-
 import unicodedata
 
 _LETTER_VARIANTS = str.maketrans(

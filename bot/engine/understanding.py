@@ -1198,8 +1198,9 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
     )
     # Who else could be meant, when the message names a second matter or when its one word
     # is another answer's keyword too: those are offered beside the choice.
-    also = _other_matters(kb, index, found, choice, tells, situation)
-    also += _same_word(kb, found, choice)
+    matters = _other_matters(kb, index, found, choice, tells, situation)
+    same = _same_word(kb, found, choice)
+    also = matters + same
     # a near word lifted over the bar only by its journey's name: "ez çi bikim" is not
     # "çi bînim" (what to bring), though the school was named
     lifted = not found[choice].complete and found[choice].score < CONFIDENT
@@ -1217,8 +1218,12 @@ def understand(kb: KnowledgeBase, text: str, lang: str) -> Understanding:
         offered.append(target)
         if len(offered) == MAX_OFFERED:
             break
-    # in doubt, how families put things may tell which one they mean (bot.engine.examples)
-    picked = second_opinion(kb, part, tuple(offered))
+    # In doubt which of these the family means, how families put things may tell
+    # (bot.engine.examples). Never where the doubt is a guard: a deep answer from one word,
+    # a matter that is not the KI's, one word of two answers, a number without what it
+    # counts, a near word lifted over the bar.
+    guarded = presumed or elsewhere or bool(same) or found[choice].bare or lifted
+    picked = None if guarded else second_opinion(kb, part, tuple(offered))
     if picked is not None:
         return Understanding("jump", (picked,), by_target[picked])
     return Understanding("offer", tuple(offered), ranked[0][1])
