@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.engine import dialogue
+from bot.engine import dialogue, examples
 from bot.engine.understanding import intent_of, understand
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.models import AnswerNode, AskNode, MenuNode
@@ -259,6 +259,7 @@ def evaluate(
     by_lang: dict[str, tuple[list[str], list[float]]] = {}
     for lang in {case.lang for case in cases}:  # the keyword index is built once per language
         understand(kb, "warm", lang)
+    examples.model(kb)  # and the second opinion once, as at start-up: not a message's time
     for case in cases:
         started = time.perf_counter()
         outcome = judge(kb, case)
