@@ -28,20 +28,38 @@ Jobcenter?" went to the Jobcenter's course answer (tests/test_understanding.py),
 answer for 8 more right ones in 2,280. See the README ("Free-text understanding").
 
 A model is built once per distinct training content (a reload with the same files reuses
-it) in about 3 seconds; `warm` builds it in the background at start-up.
+it) in about 4 seconds; `warm` builds it in the background. It is fitted in a child
+process: scikit-learn and the fitting take about 150 MB that a running bot would keep
+(`make bench`: 266 MB with 10,000 families instead of 133). What comes back is the fitted
+vocabulary, idf weights and coefficients (float32, about 10 MB), and `_Model.scores`
+applies them as TfidfVectorizer and LinearSVC.decision_function do
+(tests/test_examples.py checks that the two agree).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
+import json
+import logging
+import math
+import os
+import subprocess
+import sys
 import threading
+from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from bot.engine.normalize import KEYWORDS_SPLIT, fold
 
 if TYPE_CHECKING:
     from bot.knowledge import KnowledgeBase
+
+log = logging.getLogger(__name__)
 
 PICK = -0.3  # the offered answer's score must reach this …
 LEAD = 0.5  # … and lead every other offered answer's by this much
@@ -50,15 +68,44 @@ MIN_DF = 2  # an n-gram seen once only is noise (and would make the model 5 time
 C = 0.5  # LinearSVC's regularisation: measured best of 0.1, 0.5, 1, 2 (leave one set out)
 
 
+def _ngrams(text: str) -> list[str]:
+    """The character n-grams of TfidfVectorizer(analyzer="char_wb", lowercase=True): within
+    each word padded with a space, NGRAMS[0] to NGRAMS[1] letters; a word shorter than n
+    once."""
+    low, high = NGRAMS
+    grams: list[str] = []
+    for word in text.lower().split():
+        padded = f" {word} "
+        for n in range(low, high + 1):
+            grams.extend(padded[at : at + n] for at in range(max(1, len(padded) - n + 1)))
+            if len(padded) <= n:  # as sklearn does: a word this short only once
+                break
+    return grams
+
+
 @dataclass(frozen=True)
 class _Model:
-    vectorizer: Any  # TfidfVectorizer
-    classifier: Any  # LinearSVC
-    classes: dict[str, int]
+    vocabulary: dict[str, int]  # n-gram -> column
+    idf: Any  # numpy float32 (columns,)
+    weights: Any  # numpy float32 (columns, classes): LinearSVC's coef_, transposed
+    intercept: Any  # numpy float32 (classes,)
+    classes: tuple[str, ...]
 
     def scores(self, text: str) -> dict[str, float]:
-        values = self.classifier.decision_function(self.vectorizer.transform([fold(text)]))[0]
-        return {target: float(values[at]) for target, at in self.classes.items()}
+        """The distance of `text` to each answer's decision boundary (above 0: that one)."""
+        counts = Counter(
+            column
+            for gram in _ngrams(fold(text))
+            if (column := self.vocabulary.get(gram)) is not None
+        )
+        values = self.intercept
+        if counts:
+            columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
+            tf = np.array([1.0 + math.log(counts[c]) for c in counts], dtype=np.float32)
+            row = tf * self.idf[columns]
+            row /= np.linalg.norm(row)
+            values = row @ self.weights[columns] + self.intercept
+        return {target: float(value) for target, value in zip(self.classes, values, strict=True)}
 
 
 _MODELS: dict[str, _Model | None] = {}  # by a hash of the training content
@@ -85,24 +132,83 @@ def training(kb: KnowledgeBase) -> list[tuple[str, str]]:
     return pairs
 
 
-def _build(pairs: list[tuple[str, str]]) -> _Model | None:
-    if len({target for _text, target in pairs}) < 2:
-        return None  # nothing to choose between
+def _vectorizer(min_df: int) -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True, min_df=min_df
+    )
+
+
+def _fit(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """In the child process: the fitted vectorizer and classifier as plain arrays."""
     from sklearn.svm import LinearSVC
 
     texts, targets = zip(*pairs, strict=True)
-    vectorizer = TfidfVectorizer(
-        analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True, min_df=MIN_DF
-    )
+    vectorizer = _vectorizer(MIN_DF)
     try:
         matrix = vectorizer.fit_transform(texts)
     except ValueError:  # too few texts for MIN_DF: every n-gram seen once
-        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True)
+        vectorizer = _vectorizer(1)
         matrix = vectorizer.fit_transform(texts)
     classifier = LinearSVC(C=C).fit(matrix, targets)
-    classes = {str(target): at for at, target in enumerate(classifier.classes_)}
-    return _Model(vectorizer, classifier, classes)
+    coef, intercept = classifier.coef_, classifier.intercept_
+    if coef.shape[0] == 1:  # two answers: one boundary, the first answer on its other side
+        coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
+    return {
+        "vocabulary": {str(gram): int(column) for gram, column in vectorizer.vocabulary_.items()},
+        "idf": vectorizer.idf_.astype(np.float32),
+        "weights": np.ascontiguousarray(coef.T, dtype=np.float32),
+        "intercept": intercept.astype(np.float32),
+        "classes": tuple(str(target) for target in classifier.classes_),
+    }
+
+
+def _to_bytes(fitted: dict[str, Any]) -> bytes:
+    grams = sorted(fitted["vocabulary"], key=fitted["vocabulary"].__getitem__)
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        grams=np.array(grams, dtype=str),
+        idf=fitted["idf"],
+        weights=fitted["weights"],
+        intercept=fitted["intercept"],
+        classes=np.array(fitted["classes"], dtype=str),
+    )
+    return buffer.getvalue()
+
+
+def _from_bytes(data: bytes) -> _Model:
+    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+        return _Model(
+            vocabulary={str(gram): column for column, gram in enumerate(arrays["grams"])},
+            idf=arrays["idf"],
+            weights=arrays["weights"],
+            intercept=arrays["intercept"],
+            classes=tuple(str(target) for target in arrays["classes"]),
+        )
+
+
+def _build(pairs: list[tuple[str, str]]) -> _Model | None:
+    """Fits in a child process (`python -m bot.engine.examples`, the pairs as JSON on its
+    standard input, the arrays as .npz on its standard output), so that scikit-learn and
+    the fitting's memory leave with it."""
+    if len({target for _text, target in pairs}) < 2:
+        return None  # nothing to choose between
+    package_root = str(Path(__file__).resolve().parents[2])
+    path = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
+    child = subprocess.run(
+        [sys.executable, "-m", "bot.engine.examples"],
+        input=json.dumps(pairs, ensure_ascii=False).encode("utf-8"),
+        capture_output=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": path},
+    )
+    if child.returncode != 0:  # no second opinion then: Lotse asks back, as without one
+        last = child.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+        log.warning("fitting the examples failed, no second opinion: %s", "".join(last))
+        return None
+    return _from_bytes(child.stdout)
 
 
 def model(kb: KnowledgeBase) -> _Model | None:
@@ -122,6 +228,12 @@ def model(kb: KnowledgeBase) -> _Model | None:
             _BY_KB.clear()
         _BY_KB[id(kb)] = (kb, _MODELS[key])
         return _MODELS[key]
+
+
+def built(kb: KnowledgeBase) -> bool:
+    """Whether `kb`'s model is ready (a family's message in doubt would not wait for it)."""
+    known = _BY_KB.get(id(kb))
+    return known is not None and known[0] is kb
 
 
 def warm(kb: KnowledgeBase) -> threading.Thread:
@@ -145,3 +257,8 @@ def pick(kb: KnowledgeBase, text: str, offered: tuple[str, ...]) -> str | None:
     if best >= PICK and best - runner_up >= LEAD:
         return target
     return None
+
+
+if __name__ == "__main__":  # the child process of _build
+    given = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+    sys.stdout.buffer.write(_to_bytes(_fit([(text, target) for text, target in given])))

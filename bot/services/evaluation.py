@@ -216,6 +216,12 @@ SITUATION_SETS = (
         "not read",
         dt.date(2026, 12, 7),
     ),
+    SituationSet(
+        "heldout17",
+        "Whole situations, held-out set 17 (a later step, or a changed situation)",
+        "not read",
+        dt.date(2026, 12, 8),
+    ),
 )
 
 
