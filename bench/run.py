@@ -301,19 +301,25 @@ def in_fresh_python(code: str, env: dict[str, str] | None = None) -> str:
     return result.stdout.strip()
 
 
+STARTUP_CODE = """
+import time; t = time.perf_counter()
+from bot.knowledge import load_knowledge
+from bot.config import BUNDLED_KNOWLEDGE, BUNDLED_TRANSLATIONS
+kb = load_knowledge(BUNDLED_KNOWLEDGE, BUNDLED_TRANSLATIONS)
+assert len(kb.catalogs.available) == 12, kb.catalogs.available
+{then}
+print(time.perf_counter() - t)
+"""
+
+
 def bench_startup(runs: int = 5) -> dict[str, float]:
-    code = (
-        "import time; t = time.perf_counter()\n"
-        "from bot.knowledge import load_knowledge\n"
-        "from bot.config import BUNDLED_KNOWLEDGE, BUNDLED_TRANSLATIONS\n"
-        "kb = load_knowledge(BUNDLED_KNOWLEDGE, BUNDLED_TRANSLATIONS)\n"
-        "assert len(kb.catalogs.available) == 12, kb.catalogs.available\n"
-        "print(time.perf_counter() - t)"
-    )
-    times = [float(in_fresh_python(code)) for _ in range(runs)]
+    def timed(then: str, times: int) -> list[float]:
+        code = STARTUP_CODE.format(then=then)
+        return [float(in_fresh_python(code)) for _ in range(times)]
+
+    times = timed("", runs)
     # and the second opinion learnt from the examples, built before the first family
-    learnt = code.replace("print(", "from bot.engine.examples import model\nmodel(kb)\nprint(")
-    with_model = [float(in_fresh_python(learnt)) for _ in range(max(1, runs // 2))]
+    with_model = timed("from bot.engine.examples import model; model(kb)", max(1, runs // 2))
     return {
         "median_s": statistics.median(times),
         "max_s": max(times),

@@ -214,8 +214,7 @@ def _build(pairs: list[tuple[str, str]]) -> _Model | None:
 def model(kb: KnowledgeBase) -> _Model | None:
     """The model for `kb`'s examples and keywords, built on first use (None: too little
     to learn from). Knowledge bases with the same training content share one."""
-    known = _BY_KB.get(id(kb))
-    if known is not None and known[0] is kb:
+    if (known := _known(kb)) is not None:
         return known[1]
     with _LOCK:
         pairs = training(kb)
@@ -230,10 +229,14 @@ def model(kb: KnowledgeBase) -> _Model | None:
         return _MODELS[key]
 
 
+def _known(kb: KnowledgeBase) -> tuple[KnowledgeBase, _Model | None] | None:
+    known = _BY_KB.get(id(kb))
+    return known if known is not None and known[0] is kb else None
+
+
 def built(kb: KnowledgeBase) -> bool:
     """Whether `kb`'s model is ready (a family's message in doubt would not wait for it)."""
-    known = _BY_KB.get(id(kb))
-    return known is not None and known[0] is kb
+    return _known(kb) is not None
 
 
 def warm(kb: KnowledgeBase) -> threading.Thread:
@@ -246,7 +249,7 @@ def warm(kb: KnowledgeBase) -> threading.Thread:
 def pick(kb: KnowledgeBase, text: str, offered: tuple[str, ...]) -> str | None:
     """The offered answer the family clearly meant, or None (then Lotse asks)."""
     found = model(kb)
-    if found is None or len(offered) < 1:
+    if found is None or not offered:
         return None
     scores = found.scores(text)
     ranked = sorted(

@@ -129,7 +129,6 @@ MAX_READ_CHARS = 250
 # Pronouns Arabic script joins to a word's end (folded: "ی" for "ي"): "his", "her", "our",
 # "their", "my"; Persian's "his" ("ش"), "their" ("شان")
 _ARABIC_PRONOUNS = ("هم", "ها", "نا", "ه", "ی", "ك", "ک", "شان", "ش")
-_SPLIT = KEYWORDS_SPLIT
 _CLAUSE = re.compile(r"[,.;:!?¿¡،؛؟()\[\]\n–—]+")
 _SENTENCE = re.compile(r"[^.!?؟\n]+[.!?؟\n]*")  # a sentence with its end marks
 
@@ -489,7 +488,7 @@ def _index(kb: KnowledgeBase, lang: str) -> _Index:
             lists.setdefault(found.text, found.lang)
         for text, code in lists.items():
             foreign = code != lang
-            for phrase in _SPLIT.split(text):
+            for phrase in KEYWORDS_SPLIT.split(text):
                 keyword = _keyword(node_id, phrase, code, foreign)
                 if keyword is not None and node_id == language_node:
                     keyword = _as_language_name(keyword, name_words)
